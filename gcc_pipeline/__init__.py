@@ -1,0 +1,1 @@
+"""gcc-pipeline: JobNimbus to PostgreSQL, as a Dagster project."""

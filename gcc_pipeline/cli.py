@@ -1,0 +1,96 @@
+"""The `gcc` command: one entry point for the warehouse, the sandbox and the pipeline."""
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+
+from gcc_pipeline.settings import ConfigError, load_settings
+
+
+def _say(message: str) -> None:
+    print(f"gcc: {message}", file=sys.stderr, flush=True)
+
+
+def _db_url(args: argparse.Namespace) -> int:
+    from gcc_pipeline.warehouse.server import resolve_target
+    from gcc_pipeline.warehouse.urls import redact
+
+    target = resolve_target(load_settings())
+    _say(f"using {target.describe()}")
+    print(target.warehouse_url if args.reveal else redact(target.warehouse_url))
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace) -> int:
+    from gcc_pipeline.environment import prepare
+
+    env = prepare(announce=_say)
+    applied = env.migration.applied
+    print(
+        f"schema: applied {len(applied)} file(s){': ' + ', '.join(applied) if applied else ''}; "
+        f"{len(env.migration.already)} already in place"
+    )
+    return 0
+
+
+def _db_stop(args: argparse.Namespace) -> int:
+    from gcc_pipeline.warehouse.server import stop_embedded
+
+    settings = load_settings()
+    stopped = stop_embedded(settings.home)
+    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gcc",
+        description="gcc-pipeline: keep a PostgreSQL warehouse in step with a JobNimbus account.",
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    db = verbs.add_parser(
+        "db", help="the warehouse database", description="The warehouse database."
+    )
+    db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="ACTION")
+    url = db_verbs.add_parser(
+        "url", help="print the warehouse connection URL", description="Print the warehouse URL."
+    )
+    url.add_argument("--reveal", action="store_true", help="print the password too")
+    url.set_defaults(handler=_db_url)
+    db_verbs.add_parser(
+        "migrate",
+        help="apply the schema (idempotent)",
+        description="Apply the sql/ files the database lacks; a second call changes nothing.",
+    ).set_defaults(handler=_db_migrate)
+    db_verbs.add_parser(
+        "stop", help="stop the embedded PostgreSQL", description="Stop the embedded PostgreSQL."
+    ).set_defaults(handler=_db_stop)
+
+    for module in ("gcc_pipeline.sandbox.command", "gcc_pipeline.run_command"):
+        try:
+            add_parser: Callable[[argparse._SubParsersAction], None] = __import__(
+                module, fromlist=["add_parser"]
+            ).add_parser
+        except ImportError:
+            continue
+        add_parser(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR noise
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except ConfigError as exc:
+        _say(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

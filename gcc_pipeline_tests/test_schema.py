@@ -1,0 +1,107 @@
+"""The warehouse schema: every table of the design, applied once, re-applied as a no-op."""
+
+import psycopg2
+import pytest
+
+from gcc_pipeline.warehouse.migrate import migrate, migration_files
+
+DESIGN_TABLES = {
+    "jobnimbus_raw_events",
+    "sales_reps",
+    "contacts",
+    "jobs",
+    "payments",
+    "expenses",
+    "workflow_status_lookup",
+    "job_status_history",
+    "jobnimbus_ingestion_log",
+    "jobnimbus_quarantine",
+}
+
+CATALOG_SNAPSHOT = """
+SELECT table_schema, table_name, column_name, data_type, coalesce(numeric_precision, 0),
+       coalesce(numeric_scale, 0)
+FROM information_schema.columns WHERE table_schema IN ('public', 'analytics')
+UNION ALL
+SELECT schemaname, tablename, indexname, indexdef, 0, 0 FROM pg_indexes
+WHERE schemaname IN ('public', 'analytics')
+UNION ALL
+SELECT schemaname, matviewname, 'matview', definition, 0, 0 FROM pg_matviews
+ORDER BY 1, 2, 3
+"""
+
+
+def snapshot(url: str) -> list[tuple]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(CATALOG_SNAPSHOT)
+        return cur.fetchall()
+
+
+def test_schema_applies_to_an_empty_database_with_every_design_table(empty_db_url: str) -> None:
+    result = migrate(empty_db_url)
+
+    assert result.applied == [p.name for p in migration_files()]
+    with psycopg2.connect(empty_db_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema='public'")
+        tables = {row[0] for row in cur.fetchall()}
+        cur.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = 'analytics'")
+        assert cur.fetchone() is not None
+    assert DESIGN_TABLES <= tables
+
+
+def test_reapplying_the_schema_changes_nothing(empty_db_url: str) -> None:
+    migrate(empty_db_url)
+    before = snapshot(empty_db_url)
+
+    second = migrate(empty_db_url)
+
+    assert second.applied == []
+    assert snapshot(empty_db_url) == before
+
+
+def test_an_existing_database_only_gets_the_files_it_lacks(empty_db_url: str, tmp_path) -> None:
+    files = migration_files()
+    partial = tmp_path / "sql"
+    partial.mkdir()
+    for path in files[:1]:
+        (partial / path.name).write_text(path.read_text())
+    assert migrate(empty_db_url, partial).applied == [files[0].name]
+
+    assert migrate(empty_db_url).applied == [p.name for p in files[1:]]
+
+
+def test_money_is_numeric_14_2_times_are_timestamptz_and_payloads_jsonb(warehouse_url: str) -> None:
+    with psycopg2.connect(warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT table_name, column_name, data_type, numeric_precision, numeric_scale
+               FROM information_schema.columns WHERE table_schema = 'public'"""
+        )
+        columns = {(t, c): (d, p, s) for t, c, d, p, s in cur.fetchall()}
+    for money in [("payments", "amount"), ("payments", "net_amount"), ("expenses", "amount")]:
+        assert columns[money] == ("numeric", 14, 2)
+    for moment in [("jobs", "date_created"), ("payments", "date_payment")]:
+        assert columns[moment][0] == "timestamp with time zone"
+    assert columns[("jobnimbus_raw_events", "payload")][0] == "jsonb"
+
+
+def test_a_changed_migration_file_is_refused_not_silently_skipped(
+    empty_db_url: str, tmp_path
+) -> None:
+    from gcc_pipeline.settings import ConfigError
+
+    first = migration_files()[0]
+    copy = tmp_path / "sql"
+    copy.mkdir()
+    (copy / first.name).write_text(first.read_text())
+    migrate(empty_db_url, copy)
+    (copy / first.name).write_text(first.read_text() + "\n-- edited\n")
+
+    with pytest.raises(ConfigError, match="changed after it was applied"):
+        migrate(empty_db_url, copy)
+
+
+def test_status_names_match_after_normalizing_apostrophes_and_whitespace(db) -> None:
+    with db.cursor() as cur:
+        cur.execute("SELECT gcc_status_key(%s), gcc_status_key(%s)", ("Bob\u2019s  Collection ", "bob's collection"))
+        left, right = cur.fetchone()
+    assert left == right == "bob's collection"
