@@ -1,0 +1,1 @@
+"""Software-defined assets, one per warehouse table (raw, normalized, history, analytics)."""

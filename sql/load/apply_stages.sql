@@ -1,0 +1,20 @@
+-- Stage and flags of jobs from workflow_status_lookup, by (record type, normalized status name),
+-- never by status id. %(job_ids)s NULL restages every job (after the mapping changed).
+WITH resolved AS (
+    SELECT j.id, l.stage
+    FROM jobs j
+    LEFT JOIN workflow_status_lookup l
+           ON l.record_type_id = j.record_type_id AND l.status_key = gcc_status_key(j.status_name)
+    WHERE %(job_ids)s::text[] IS NULL OR j.id = ANY (%(job_ids)s::text[])
+)
+UPDATE jobs j
+SET stage       = r.stage,
+    stage_order = gcc_stage_order(r.stage),
+    is_won      = coalesce(gcc_stage_order(r.stage) BETWEEN 3 AND 6, false),
+    is_lost     = coalesce(r.stage = 'Lost', false),
+    is_closed   = coalesce(r.stage IN ('Completed', 'Lost'), false),
+    updated_at  = now()
+FROM resolved r
+WHERE j.id = r.id
+  AND (j.stage IS DISTINCT FROM r.stage OR j.stage_order IS DISTINCT FROM gcc_stage_order(r.stage)
+       OR j.is_won IS DISTINCT FROM coalesce(gcc_stage_order(r.stage) BETWEEN 3 AND 6, false))

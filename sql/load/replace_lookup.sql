@@ -1,0 +1,9 @@
+-- The lookup is rebuilt whole from the mapping file and account/settings (staged in stage_lookup).
+DELETE FROM workflow_status_lookup;
+INSERT INTO workflow_status_lookup
+    (record_type_id, record_type_name, workflow, status_id, status_name, status_key, stage, stage_order)
+SELECT DISTINCT ON (record_type_id, gcc_status_key(status_name))
+       record_type_id, record_type_name, workflow, status_id, status_name,
+       gcc_status_key(status_name), stage, gcc_stage_order(stage)
+FROM stage_lookup
+ORDER BY record_type_id, gcc_status_key(status_name), (stage IS NULL), (status_id IS NULL);
