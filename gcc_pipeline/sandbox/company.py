@@ -1,0 +1,433 @@
+"""The synthetic roofing company: compact arrays, a precomputed timeline and a movable clock.
+
+Every record's whole life (creation, status moves, payments, later edits) is drawn up front,
+including events after the anchor. The clock ``now`` only decides which events are visible, so
+advancing it changes exactly the records with an event in the interval, and a record's
+``date_updated`` is the time of its latest visible event. Payload dicts are rendered lazily per
+page from these arrays (see ``records.py``); nothing per-record is kept as a Python object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from . import records
+from .names import FIRST_NAMES, LAST_NAMES, SOURCES, SPECIAL_NAMES, b36, mix
+from .timeline import GAP_DAYS, build_templates, choose_templates
+from .workflows import CONTACT_TYPES, RECORD_TYPE_WEIGHTS, STAGE_ORDER, load_workflows
+
+DAY = 86400
+BIG = np.iinfo(np.int64).max
+RESOURCES = ("contacts", "jobs", "payments", "workorders", "materialorders", "activities")
+PREFIX = {
+    "contacts": "c",
+    "jobs": "j",
+    "payments": "p",
+    "workorders": "w",
+    "materialorders": "m",
+    "activities": "a",
+    "users": "u",
+    "invoices": "i",
+}
+# Job value (dollars): median and log-sigma per record type name.
+VALUE = {
+    "Legacy (Bob's Workflow)": (9000, 0.5),
+    "Insurance": (16000, 0.5),
+    "Repairs": (1200, 0.7),
+    "Maintenance Plan": (350, 0.3),
+    "Real Estate": (7000, 0.5),
+    "Roof Replacement": (14000, 0.45),
+    "Window Replacement": (9000, 0.5),
+    "Siding Replacement": (18000, 0.45),
+    "Gutter Replacement": (2500, 0.4),
+}
+# Job edit kinds (a later event that is not a status move).
+EDIT_NONE, EDIT_TAG, EDIT_ARCHIVE, EDIT_DELETE = 0, 1, 2, 3
+
+
+def _midnight_today() -> datetime:
+    now = datetime.now(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CompanyConfig:
+    """Size and shape of the company; same config (incl. anchor) => byte-identical records."""
+
+    jobs: int = 2000
+    seed: int = 1
+    anchor: datetime | None = None  # None: today's midnight UTC
+    history_days: int = 730
+    unmapped_status_share: float = 0.0
+    hostile: bool = False
+    future_days: int = 365  # timeline drawn past the anchor, for advance()
+
+
+def _segments_first(mask: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per job, the smallest ``values`` where ``mask`` holds (BIG when none)."""
+    return np.minimum.reduceat(np.where(mask, values, BIG), starts)
+
+
+def _within(lengths: np.ndarray) -> np.ndarray:
+    """0..len-1 for each segment of a CSR layout, concatenated."""
+    offs = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) - offs
+
+
+def _seg_cumsum(values: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Cumulative sum restarting at every segment start (``k == 0``)."""
+    cum = np.cumsum(values)
+    starts = np.flatnonzero(k == 0)
+    base = cum[starts] - values[starts]
+    lengths = np.diff(np.append(starts, len(values)))
+    return cum - np.repeat(base, lengths)
+
+
+class Company:
+    """A deterministic JobNimbus account with a clock (see module docstring)."""
+
+    def __init__(self, cfg: CompanyConfig | None = None) -> None:
+        cfg = cfg or CompanyConfig()
+        if cfg.anchor is None:
+            cfg = CompanyConfig(**{**cfg.__dict__, "anchor": _midnight_today()})
+        anchor = cfg.anchor
+        assert anchor is not None
+        if anchor.tzinfo is None:
+            anchor = anchor.replace(tzinfo=UTC)
+        self.cfg = cfg
+        self.anchor = int(anchor.timestamp())
+        self.wf = load_workflows(cfg.unmapped_status_share > 0)
+        self._salt = mix(cfg.seed * 1_000_003 + 11)
+        self._id_base = 36**8 + self._salt % (36**8)
+        self.customer = "acct" + b36(self._salt % (36**6))
+        self._lock = threading.RLock()
+        self._generate()
+        self.hostile: dict[str, list[records.Hostile]] = {r: [] for r in RESOURCES}
+        if cfg.hostile:
+            from .hostile import build_hostile
+
+            self.hostile = build_hostile(self)
+        self._state = records.State(self, self.anchor)
+
+    # ---------------------------------------------------------------- generation
+    def _generate(self) -> None:
+        cfg = self.cfg
+        rng = np.random.default_rng([cfg.seed, 0x5A4D])
+        wf = self.wf
+        a = self.anchor
+        n_hist = max(1, int(cfg.jobs))
+        n_fut = round(n_hist * cfg.future_days / max(1, cfg.history_days))
+        self.start = a - cfg.history_days * DAY
+        created = np.concatenate(
+            [
+                rng.integers(self.start, a + 1, n_hist),
+                rng.integers(a + 1, a + cfg.future_days * DAY + 1, n_fut),
+            ]
+        )
+        created.sort()
+        n = len(created)
+        self.n_jobs = n
+        self.job_created = created
+        # record type, then a status path (template) and the times of its moves
+        names = [rt.name for rt in wf.record_types]
+        w = np.array([RECORD_TYPE_WEIGHTS.get(x, 0.01) for x in names])
+        self.job_rt = rng.choice(len(names), size=n, p=w / w.sum()).astype(np.int8)
+        tpl = build_templates(wf, cfg.seed)
+        tid = choose_templates(tpl, self.job_rt.astype(np.int64), rng)
+        lens = tpl.length[tid]
+        starts = np.cumsum(lens) - lens
+        self.move_off = np.append(starts, lens.sum()).astype(np.int64)
+        pos = _within(lens)
+        self.move_status = tpl.flat[np.repeat(tpl.offset[tid], lens) + pos]
+        m = len(self.move_status)
+        stage = wf.stage_code[self.move_status].astype(np.int64)
+        gap = GAP_DAYS[stage] * DAY * rng.lognormal(0.0, 0.8, m)
+        gap = np.maximum(gap, 3600.0)
+        gap[pos == 0] = 0.0
+        cum = np.cumsum(gap)
+        rel = cum - np.repeat(cum[starts], lens)
+        self.move_time = np.repeat(created, lens) + rel.astype(np.int64)
+        self.move_job = np.repeat(np.arange(n, dtype=np.int32), lens)
+        if cfg.unmapped_status_share > 0:
+            self._apply_unmapped(rng, n_hist)
+        stage = wf.stage_code[self.move_status]
+        funnel = (stage >= STAGE_ORDER["Estimating"]) & (stage <= STAGE_ORDER["Completed"])
+        self.job_t_est = _segments_first(funnel, self.move_time, starts)
+        self.job_t_sold = _segments_first(
+            (stage >= STAGE_ORDER["Sold"]) & (stage <= STAGE_ORDER["Completed"]),
+            self.move_time,
+            starts,
+        )
+        self.job_t_ip = _segments_first(
+            (stage >= STAGE_ORDER["In Production"]) & (stage <= STAGE_ORDER["Completed"]),
+            self.move_time,
+            starts,
+        )
+        self.job_t_ar = _segments_first(
+            (stage >= STAGE_ORDER["Accounts Receivable"]) & (stage <= STAGE_ORDER["Completed"]),
+            self.move_time,
+            starts,
+        )
+        # money
+        med = np.array([VALUE.get(x, (5000, 0.5))[0] for x in names], dtype=np.float64)
+        sig = np.array([VALUE.get(x, (5000, 0.5))[1] for x in names], dtype=np.float64)
+        rt = self.job_rt.astype(np.int64)
+        self.job_value = (med[rt] * 100 * rng.lognormal(0.0, 1.0, n) ** sig[rt]).astype(np.int64)
+        # sales reps and later edits (tags, archive, soft delete)
+        self.n_reps = int(min(200, max(3, n_hist // 200)))
+        u = rng.random(n)
+        self.job_edit_k = np.select(
+            [u < 0.015, u < 0.04, u < 0.12], [EDIT_DELETE, EDIT_ARCHIVE, EDIT_TAG], EDIT_NONE
+        ).astype(np.int8)
+        self.job_edit_t = np.where(
+            self.job_edit_k > 0,
+            created + (rng.exponential(90.0, n) * DAY).astype(np.int64) + 3600,
+            0,
+        )
+        self._gen_contacts(rng, n_hist)
+        self._gen_payments(rng)
+        self._gen_workorders(rng)
+        self._gen_materialorders(rng)
+        self._gen_activities(rng)
+        del self.move_job  # only needed while building activities
+
+    def _apply_unmapped(self, rng: np.random.Generator, n_hist: int) -> None:
+        """Put a share of existing jobs into a status the mapping file lacks, as of the anchor."""
+        starts = self.move_off[:-1]
+        k = np.add.reduceat((self.move_time <= self.anchor).astype(np.int64), starts)
+        chosen = np.nonzero((rng.random(self.n_jobs) < self.cfg.unmapped_status_share) & (k > 0))
+        chosen = chosen[0]
+        chosen = chosen[chosen < n_hist]
+        cur = starts[chosen] + k[chosen] - 1
+        unm = np.array([rt.unmapped for rt in self.wf.record_types], dtype=np.int16)
+        pick = rng.integers(0, unm.shape[1], len(chosen))
+        self.move_status[cur] = unm[self.job_rt[chosen].astype(np.int64), pick]
+
+    def _gen_contacts(self, rng: np.random.Generator, n_hist: int) -> None:
+        n = self.n_jobs
+        new = rng.random(n) < 0.93
+        new[0] = True
+        ncb = np.cumsum(new)
+        job_contact = np.where(new, ncb - 1, (rng.random(n) * ncb).astype(np.int64))
+        n_cust = int(ncb[-1])
+        self.n_subs = max(3, n_hist // 250)
+        c_created = np.empty(n_cust + self.n_subs, dtype=np.int64)
+        c_created[:n_cust] = self.job_created[new] - rng.integers(0, 3 * DAY, n_cust)
+        c_created[n_cust:] = self.start - rng.integers(DAY, 60 * DAY, self.n_subs)
+        self.contact_created = c_created
+        nc = len(c_created)
+        u = rng.random(nc)
+        ctype = np.select([u < 0.06, u < 0.10, u < 0.15], [1, 2, 3], 0).astype(np.int8)
+        ctype[n_cust:] = CONTACT_TYPES.index("Subcontractor")
+        self.contact_type = ctype
+        sw = np.array([s[1] for s in SOURCES], dtype=np.float64)
+        self.contact_source = rng.choice(len(SOURCES), nc, p=sw / sw.sum()).astype(np.int8)
+        self.contact_rep = rng.integers(0, self.n_reps, nc).astype(np.int16)
+        self.contact_edit_t = np.where(
+            rng.random(nc) < 0.35, c_created + (rng.exponential(60.0, nc) * DAY).astype(np.int64), 0
+        )
+        # number contacts in creation order, like every other table (sorted views come free)
+        order = np.argsort(c_created, kind="stable")
+        rank = np.empty(nc, dtype=np.int64)
+        rank[order] = np.arange(nc)
+        for name in (
+            "contact_created",
+            "contact_type",
+            "contact_source",
+            "contact_rep",
+            "contact_edit_t",
+        ):
+            setattr(self, name, getattr(self, name)[order])
+        job_contact = rank[job_contact]
+        self.sub_contacts = rank[n_cust:].astype(np.int64)
+        self.special_contacts = {
+            int(rank[k]): name for k, name in enumerate(SPECIAL_NAMES) if k < n_cust
+        }
+        # one job (not the first) without any contact
+        self.no_contact_job = min(n - 1, max(1, n_hist // 3))
+        job_contact[self.no_contact_job] = -1
+        self.job_contact = job_contact.astype(np.int32)
+        safe = np.maximum(job_contact, 0)
+        self.job_rep = np.where(
+            rng.random(n) < 0.85, self.contact_rep[safe], rng.integers(0, self.n_reps, n)
+        ).astype(np.int16)
+        self.job_source = np.where(
+            job_contact >= 0, self.contact_source[safe], rng.integers(0, len(SOURCES), n)
+        ).astype(np.int8)
+
+    def _children(
+        self, rng: np.random.Generator, t_from: np.ndarray, probs: tuple[float, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Child records of jobs that reached a stage: (job index, k-th child) per child."""
+        jobs = np.nonzero(t_from < BIG)[0]
+        cum = np.cumsum(probs)
+        cnt = 1 + (rng.random(len(jobs))[:, None] > cum[:-1]).sum(axis=1)
+        return np.repeat(jobs, cnt).astype(np.int32), _within(cnt)
+
+    @staticmethod
+    def _by_time(created: np.ndarray, *cols: np.ndarray) -> list[np.ndarray]:
+        """Order a child table by creation time, so recids grow with time as in the real API."""
+        order = np.argsort(created, kind="stable")
+        return [created[order], *(c[order] for c in cols)]
+
+    def _gen_payments(self, rng: np.random.Generator) -> None:
+        job, k = self._children(rng, self.job_t_ar, (0.7, 0.25, 0.05))
+        n = len(job)
+        gap = ((1.0 + rng.exponential(12.0, n)) * DAY).astype(np.int64)
+        t = self.job_t_ar[job] + _seg_cumsum(gap, k)
+        cnt = np.bincount(job, minlength=self.n_jobs)[job]
+        val = self.job_value[job]
+        amount = np.where(k == cnt - 1, val - (val // cnt) * (cnt - 1), val // cnt)
+        u = rng.random(n)
+        kind = np.select([u < 0.02, u < 0.08], [EDIT_DELETE, EDIT_ARCHIVE], EDIT_NONE).astype(
+            np.int8
+        )
+        et = np.where(kind > 0, t + (rng.exponential(20.0, n) * DAY).astype(np.int64) + 60, 0)
+        (self.pay_created, self.pay_job, self.pay_amount, self.pay_edit_k, self.pay_edit_t) = (
+            self._by_time(t, job, amount, kind, et)
+        )
+
+    def _gen_workorders(self, rng: np.random.Generator) -> None:
+        job, k = self._children(rng, self.job_t_ip, (0.85, 0.15))
+        n = len(job)
+        t = self.job_t_ip[job] + k * DAY * 2 + rng.integers(600, DAY, n)
+        ds = t + rng.integers(1, 10, n) * DAY
+        de = np.where(rng.random(n) < 0.15, 0, ds + rng.integers(1, 4, n) * DAY)
+        sub = np.where(rng.random(n) < 0.4, rng.integers(0, self.n_subs, n), -1).astype(np.int32)
+        (self.wo_created, self.wo_job, self.wo_start, self.wo_end, self.wo_sub) = self._by_time(
+            t, job, ds, de, sub
+        )
+
+    def _gen_materialorders(self, rng: np.random.Generator) -> None:
+        job, k = self._children(rng, self.job_t_sold, (0.85, 0.15))
+        n = len(job)
+        t = self.job_t_sold[job] + k * 3 * DAY + rng.integers(DAY, 7 * DAY, n)
+        upd = t + rng.integers(DAY // 2, 5 * DAY, n)
+        (self.mo_created, self.mo_job, self.mo_upd) = self._by_time(t, job, upd)
+
+    def _gen_activities(self, rng: np.random.Generator) -> None:
+        m = len(self.move_status)
+        n_notes = int(self.n_jobs * 0.1)
+        note_job = rng.integers(0, self.n_jobs, n_notes).astype(np.int32)
+        note_t = self.job_created[note_job] + (rng.exponential(25.0, n_notes) * DAY).astype(
+            np.int64
+        )
+        t = np.concatenate([self.move_time, note_t])
+        job = np.concatenate([self.move_job, note_job])
+        move = np.concatenate([np.arange(m, dtype=np.int32), np.full(n_notes, -1, np.int32)])
+        self.act_created, self.act_job, self.act_move = self._by_time(t, job, move)
+
+    # ---------------------------------------------------------------- ids and names
+    def jnid(self, resource: str, index: int) -> str:
+        return PREFIX[resource] + b36(self._id_base + index)
+
+    def parse_jnid(self, jnid: str) -> tuple[str, int] | None:
+        """(resource, index) of a generated jnid, or None."""
+        if not isinstance(jnid, str) or len(jnid) < 2 or len(jnid) > 20:
+            return None
+        for res, p in PREFIX.items():
+            if jnid[0] == p:
+                try:
+                    idx = int(jnid[1:], 36) - self._id_base
+                except ValueError:
+                    return None
+                return (res, idx) if idx >= 0 else None
+        return None
+
+    def rep_name(self, r: int) -> tuple[str, str]:
+        h = mix(self._salt ^ (0xAB00 + r))
+        return FIRST_NAMES[h % 36], LAST_NAMES[(h >> 20) % 36]
+
+    def users(self) -> list[dict]:
+        """Users of ``account/users``: reps (minus one seen only on records) and office staff."""
+        out = []
+        for r in range(self.n_reps - 1):
+            first, last = self.rep_name(r)
+            out.append(
+                {
+                    "id": self.jnid("users", r),
+                    "first_name": first,
+                    "last_name": last,
+                    "name": f"{first} {last}",
+                    "email": f"{first}.{last}.{r}@gcc-roofing.example".lower(),
+                    "phone": f"(303) 555-{1000 + r:04d}",
+                    "is_active": r != 1,
+                    "is_sales_rep": True,
+                }
+            )
+        for i, (first, last) in enumerate((("Olivia", "Office"), ("Pat", "Production"))):
+            out.append(
+                {
+                    "id": self.jnid("users", 1000 + i),
+                    "first_name": first,
+                    "last_name": last,
+                    "name": f"{first} {last}",
+                    "email": f"{first}.{last}@gcc-roofing.example".lower(),
+                    "phone": f"(303) 555-09{i:02d}",
+                    "is_active": True,
+                    "is_sales_rep": False,
+                }
+            )
+        return out
+
+    def settings(self) -> dict:
+        return {
+            "company": "Growth Command Roofing (sandbox)",
+            "customer": self.customer,
+            "time_zone": "America/Denver",
+            "currency": "USD",
+            "workflows": self.wf.settings_workflows(),
+            "sources": [{"id": i + 1, "name": s[0]} for i, s in enumerate(SOURCES)],
+        }
+
+    # ---------------------------------------------------------------- clock and access
+    @property
+    def now(self) -> int:
+        return self._state.now
+
+    def state(self) -> records.State:
+        """The current immutable snapshot (readers keep it for a whole request)."""
+        return self._state
+
+    def count(self, resource: str) -> int:
+        return self._state.n_visible(resource)
+
+    def records(self, resource: str, chunk: int = 1000) -> Iterator[dict]:
+        """All visible records (incl. inactive/archived) as the API would serve them."""
+        st = self._state
+        if st.plain(resource):
+            n = st.n_visible(resource)
+            for i in range(0, n, chunk):
+                yield from records.render(st, resource, np.arange(i, min(n, i + chunk)))
+            return
+        vis = st.visible(resource)
+        for i in range(0, len(vis), chunk):
+            yield from records.render(st, resource, vis[i : i + chunk])
+
+    def hostile_ids(self) -> dict[str, list[str | None]]:
+        """jnids of the hostile corpus per resource (None where the record lacks one)."""
+        return {
+            r: [h.payload.get("jnid") if isinstance(h.payload, dict) else None for h in hs]
+            for r, hs in self.hostile.items()
+            if hs
+        }
+
+    def advance(self, days: float = 1.0) -> dict[str, int]:
+        """Move the clock; returns per resource the records created or changed."""
+        if days < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            old = self._state
+            new = records.State(self, old.now + round(days * DAY))
+            out = {}
+            for r in RESOURCES:
+                before, after = old.du_all(r), new.du_all(r)
+                vis_b, vis_a = old.born_mask(r), new.born_mask(r)
+                out[r] = int(np.count_nonzero(vis_a & (~vis_b | (before != after))))
+            self._state = new
+        return out

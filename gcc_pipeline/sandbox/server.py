@@ -1,0 +1,350 @@
+"""The sandbox's HTTP server: JobNimbus API paths, bearer auth, fault injection, admin endpoints.
+
+Real HTTP on loopback (stdlib ``ThreadingHTTPServer``, HTTP/1.1 keep-alive) so clients exercise
+their real transport code, including truncated bodies and dropped connections.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import random
+import re
+import socket
+import threading
+import time
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .company import RESOURCES, Company, CompanyConfig
+from .faults import KINDS, FaultConfig
+from .query import QueryError, list_query
+from .records import render
+
+# URL path (below /api1/) -> resource name
+ROUTES = {
+    "contacts": "contacts",
+    "jobs": "jobs",
+    "payments": "payments",
+    "activities": "activities",
+    "v2/workorders": "workorders",
+    "v2/materialorders": "materialorders",
+    "workorders": "workorders",
+    "materialorders": "materialorders",
+}
+LIST_KEY = {"activities": "activity"}
+_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def _dumps(obj: Any) -> bytes:
+    # ensure_ascii keeps unpaired surrogates encodable; NaN/Infinity pass through as bare tokens.
+    return json.dumps(obj, separators=(",", ":")).encode("ascii")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "JobNimbusSandbox/1.0"
+    timeout = 120  # idle keep-alive connections
+    sandbox: SandboxServer
+    _truncate = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # ------------------------------------------------------------ plumbing
+    def _send(self, code: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        body = _dumps(obj)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, code: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self._send(code, {"error": message, "message": message, "status": code}, headers)
+
+    def _hangup(self) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _authorized(self) -> bool:
+        m = _BEARER.match(self.headers.get("Authorization", "") or "")
+        key = self.sandbox.api_key.encode()
+        if m and hmac.compare_digest(m.group(1).encode(), key):
+            return True
+        self._error(401, "Unauthorized: missing or invalid API key")
+        return False
+
+    def _body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    # ------------------------------------------------------------ verbs
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        self._truncate = False
+        try:
+            parts = urlsplit(self.path)
+            path = parts.path.rstrip("/")
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+            body = self._body() if method == "POST" else b""
+            if not self._authorized():
+                return
+            if path.startswith("/sandbox/"):
+                self._admin(method, path[len("/sandbox/") :], params, body)
+            elif path.startswith("/api1/"):
+                if method != "GET":
+                    self._error(405, "method not allowed")
+                elif self._fault():
+                    self._api(path[len("/api1/") :], params)
+            else:
+                self._error(404, f"no such path: {path[:200]}")
+        except QueryError as e:
+            self._error(400, str(e))
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _fault(self) -> bool:
+        """Maybe inject a fault; True when the request should be answered normally."""
+        kind = self.sandbox.draw_fault()
+        f = self.sandbox.faults
+        if kind is None:
+            return True
+        if kind == "rate_429":
+            ra = f.retry_after
+            self._error(429, "Too Many Requests", {"Retry-After": f"{ra:g}"})
+        elif kind == "rate_500":
+            self._error(500, "Internal Server Error")
+        elif kind == "rate_503":
+            self._error(503, "Service Unavailable", {"Retry-After": f"{f.retry_after:g}"})
+        elif kind == "rate_slow":
+            time.sleep(f.slow_seconds)
+            return True
+        elif kind == "rate_truncated":
+            self._truncate = True
+            return True
+        elif kind == "rate_drop":
+            self._hangup()
+        return False
+
+    def _api(self, sub: str, params: dict[str, str]) -> None:
+        co = self.sandbox.company
+        if sub == "account/users":
+            users = co.users()
+            out: Any = {"count": len(users), "users": users}
+        elif sub == "account/settings":
+            out = co.settings()
+        elif sub in ROUTES:
+            r = ROUTES[sub]
+            count, results = list_query(co, r, params)
+            out = {"count": count, LIST_KEY.get(r, "results"): results}
+        else:
+            head, _, jnid = sub.rpartition("/")
+            rec = _one(co, ROUTES[head], jnid) if head in ROUTES and jnid else None
+            if rec is None:
+                self._error(404, "not found")
+                return
+            out = rec
+        if self._truncate:
+            body = _dumps(out)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self._hangup()
+            return
+        self._send(200, out)
+
+    def _admin(self, method: str, sub: str, params: dict[str, str], body: bytes) -> None:
+        sb = self.sandbox
+        co = sb.company
+        if sub == "advance" and method == "POST":
+            try:
+                days = float(params.get("days", "1"))
+            except ValueError:
+                raise QueryError("days must be a number") from None
+            if days < 0:
+                raise QueryError("days must not be negative")
+            changed = co.advance(days)
+            self._send(
+                200, {"now": co.now, "now_iso": _iso(co.now), "days": days, "changed": changed}
+            )
+        elif sub == "state" and method == "GET":
+            self._send(200, sb.state())
+        elif sub == "faults" and method == "POST":
+            try:
+                data = json.loads(body or b"{}")
+                if not isinstance(data, dict):
+                    raise ValueError("body must be a JSON object")
+                sb.faults = FaultConfig.from_dict(data)
+            except (ValueError, TypeError) as e:
+                raise QueryError(f"bad fault config: {e}") from None
+            self._send(200, sb.faults.to_dict())
+        elif sub == "faults" and method == "GET":
+            self._send(200, sb.faults.to_dict())
+        else:
+            self._error(404, f"no such admin path: {sub[:100]}")
+
+
+def _one(co: Company, r: str, jnid: str) -> Any:
+    """A single record by jnid (what webhook receivers re-fetch)."""
+    st = co.state()
+    parsed = co.parse_jnid(jnid)
+    if parsed and parsed[0] == r and parsed[1] < st.n_normal(r) and st.born_mask(r)[parsed[1]]:
+        return render(st, r, [parsed[1]])[0]
+    for h in co.hostile[r]:
+        if isinstance(h.payload, dict) and h.payload.get("jnid") == jnid:
+            return h.payload
+    return None
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+class SandboxServer:
+    """A running (after ``start()``) JobNimbus simulator over one ``Company``."""
+
+    def __init__(
+        self,
+        company: Company,
+        api_key: str = "sandbox-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultConfig | None = None,
+    ) -> None:
+        self.company = company
+        self.api_key = api_key
+        self.host = host
+        self.port = port
+        self._faults = faults or FaultConfig()
+        self._rng = random.Random(self._faults.seed)
+        self._rng_lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self._faults
+
+    @faults.setter
+    def faults(self, value: FaultConfig) -> None:
+        with self._rng_lock:
+            self._faults = value
+            self._rng = random.Random(value.seed)
+
+    def draw_fault(self) -> str | None:
+        f = self._faults
+        if not f.active:
+            return None
+        with self._rng_lock:
+            u = self._rng.random()
+        acc = 0.0
+        for kind in KINDS:
+            acc += getattr(f, kind)
+            if u < acc:
+                return kind
+        return None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/api1"
+
+    def state(self) -> dict:
+        co = self.company
+        return {
+            "now": co.now,
+            "now_iso": _iso(co.now),
+            "anchor": co.anchor,
+            "counts": {r: co.count(r) for r in RESOURCES},
+            "faults": self._faults.to_dict(),
+            "config": {"jobs": co.cfg.jobs, "seed": co.cfg.seed, "hostile": co.cfg.hostile},
+        }
+
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
+        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd.daemon_threads = True
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            daemon=True,
+            name=f"jobnimbus-sandbox-{self.port}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (Ctrl-C), then stop."""
+        self.start()
+        try:
+            while self._thread and self._thread.is_alive():
+                self._thread.join(timeout=0.5)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def parse_anchor(anchor: datetime | date | str | None) -> datetime | None:
+    """None, a date, a datetime or 'YYYY-MM-DD' -> an aware UTC datetime (None = today)."""
+    if anchor is None:
+        return None
+    if isinstance(anchor, str):
+        anchor = datetime.fromisoformat(anchor)
+    if isinstance(anchor, datetime):
+        return anchor if anchor.tzinfo else anchor.replace(tzinfo=UTC)
+    return datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC)
+
+
+def start_sandbox(
+    jobs: int = 2000,
+    seed: int = 1,
+    api_key: str = "sandbox-key",
+    port: int = 0,
+    faults: FaultConfig | str | None = None,
+    anchor: datetime | date | str | None = None,
+    host: str = "127.0.0.1",
+    **config: Any,
+) -> SandboxServer:
+    """Build a company and serve it; returns the started server (call ``stop()``)."""
+    cfg = CompanyConfig(jobs=jobs, seed=seed, anchor=parse_anchor(anchor), **config)
+    if isinstance(faults, str):
+        faults = FaultConfig.parse(faults)
+    return SandboxServer(Company(cfg), api_key=api_key, host=host, port=port, faults=faults).start()
