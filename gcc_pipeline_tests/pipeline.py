@@ -39,7 +39,7 @@ def materialize_range(
     assets: Sequence[object] | None = None,
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
-) -> dg.ExecuteInJobResult:
+) -> dg.ExecuteInProcessResult:
     """One run over the daily partitions [start, end] (inclusive), as a backfill chunk would."""
     from gcc_pipeline.definitions import defs
 
@@ -63,10 +63,20 @@ def _is_analytics(asset: object) -> bool:
     return any(g == "analytics" for g in groups.values())
 
 
+def first_day(server: SandboxServer) -> date:
+    """The day before the company's oldest record (contacts may predate their first job)."""
+    company = server.company
+    earliest = min(
+        r.get(field) or company.now
+        for resource, field in (("contacts", "date_updated"), ("activities", "date_created"))
+        for r in company.records(resource)
+    )
+    return datetime.fromtimestamp(earliest, tz=UTC).date() - timedelta(days=1)
+
+
 def full_backfill(
     server: SandboxServer, warehouse_url: str, **kwargs: object
-) -> dg.ExecuteInJobResult:
+) -> dg.ExecuteInProcessResult:
     """Every partition from the company's first day through the sandbox clock's day."""
     now = datetime.fromtimestamp(server.company.now, tz=UTC)
-    first = (ANCHOR - timedelta(days=server.company.config.history_days + 1)).date()
-    return materialize_range(server, warehouse_url, first, now.date(), **kwargs)
+    return materialize_range(server, warehouse_url, first_day(server), now.date(), **kwargs)

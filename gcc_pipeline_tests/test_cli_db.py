@@ -16,7 +16,9 @@ from gcc_pipeline_tests.conftest import create_database, drop_database
 SECRET = "s3cr3t-Pa55word"
 
 
-def gcc(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def gcc(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_URL", "GCC_HOME")}
     full_env.update(env or {})
     return subprocess.run(
@@ -121,7 +123,10 @@ def test_an_unreachable_or_malformed_url_fails_in_one_line_without_the_password(
 
 
 def test_db_url_hides_the_password_unless_asked(tmp_path: Path) -> None:
-    env = {"POSTGRES_URL": f"postgresql://analyst:{SECRET}@db.example:5432/w", "GCC_HOME": str(tmp_path)}
+    env = {
+        "POSTGRES_URL": f"postgresql://analyst:{SECRET}@db.example:5432/w",
+        "GCC_HOME": str(tmp_path),
+    }
 
     shown = gcc("db", "url", env=env)
 

@@ -70,13 +70,13 @@ def _land_resources(
     with jobnimbus.get_client() as client, warehouse.connection() as conn:
         for resource in resources:
             started = datetime.now(UTC)
-            lander = Lander(conn, resource, run_id=context.run_id, partition_key=label)
+            lander = Lander(conn, resource, run_id=context.run.run_id, partition_key=label)
             stats = lander.land(client.iter_window(resource, start, end))
             api = client.stats.get(resource, {})
             with conn, conn.cursor() as cur:
                 cur.execute(
                     query("log_ingestion"),
-                    {"run_id": context.run_id, "partition_key": label, "resource": resource,
+                    {"run_id": context.run.run_id, "partition_key": label, "resource": resource,
                      "window_start": start, "window_end": end,
                      "requests": api.get("requests", 0), "retries": api.get("retries", 0),
                      "max_date_updated": stats.max_date_updated, "started_at": started,
