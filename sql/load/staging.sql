@@ -15,3 +15,4 @@ CREATE TEMP TABLE IF NOT EXISTS stage_lookup (
     record_type_id integer, record_type_name text, workflow text, status_id integer,
     status_name text, stage text
 ) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_api_ids (id text, date_updated timestamptz) ON COMMIT DELETE ROWS;

@@ -1,0 +1,127 @@
+"""Schedules and sensors: the change sensor asks cheaply and requests only the affected
+partitions; schedules run the latest windows; failures are recorded and posted."""
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dagster as dg
+import psycopg2
+
+from gcc_pipeline.jobnimbus import JobNimbusResource
+from gcc_pipeline.partitions import daily_partitions
+from gcc_pipeline.sandbox import start_sandbox
+from gcc_pipeline.schedules import incremental_schedule, nightly_schedule
+from gcc_pipeline.sensors import jobnimbus_change_sensor, run_failure_recorder
+from gcc_pipeline.warehouse.resource import WarehouseResource
+
+KEY = "sensor-test-key"
+
+
+def recent_sandbox(days_ago: int = 2):
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    anchor = today - timedelta(days=days_ago)
+    return start_sandbox(jobs=150, seed=21, api_key=KEY, anchor=anchor, history_days=60), anchor
+
+
+def evaluate(cursor: str | None, server) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        resources={"jobnimbus": JobNimbusResource(api_key=KEY, base_url=server.base_url)},
+    )
+    return jobnimbus_change_sensor(context)
+
+
+def test_the_first_tick_only_sets_the_cursor() -> None:
+    server, _ = recent_sandbox()
+    try:
+        result = evaluate(None, server)
+        assert not result.run_requests
+        assert json.loads(result.cursor)["since"] > 0
+    finally:
+        server.stop()
+
+
+def test_the_change_sensor_requests_nothing_when_nothing_changed() -> None:
+    server, anchor = recent_sandbox()
+    try:
+        since = (anchor + timedelta(hours=1)).timestamp()
+        result = evaluate(json.dumps({"since": since}), server)
+
+        assert not result.run_requests
+        again = evaluate(result.cursor, server)  # the saved cursor, as after a restart
+        assert not again.run_requests
+    finally:
+        server.stop()
+
+
+def test_the_change_sensor_requests_the_affected_partitions_after_the_clock_advances() -> None:
+    server, anchor = recent_sandbox(days_ago=2)
+    try:
+        cursor = json.dumps({"since": (anchor + timedelta(hours=1)).timestamp()})
+        server.company.advance(days=1)
+
+        result = evaluate(cursor, server)
+
+        assert len(result.run_requests) == 1
+        tags = result.run_requests[0].tags
+        assert tags["dagster/asset_partition_range_start"] == anchor.date().isoformat()
+        assert (
+            tags["dagster/asset_partition_range_end"] == daily_partitions.get_last_partition_key()
+        )
+        assert "jobs=" in tags["gcc/changes"]
+    finally:
+        server.stop()
+
+
+def test_the_hourly_schedule_runs_the_latest_two_partitions_including_today() -> None:
+    when = datetime(2026, 3, 8, 10, 7, tzinfo=UTC)
+    request = incremental_schedule(dg.build_schedule_context(scheduled_execution_time=when))
+
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-07"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-08"
+    nightly = nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when))
+    assert nightly.tags["dagster/asset_partition_range_start"] == "2026-03-06"
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_failed_run_is_recorded_and_posted_to_the_webhook(warehouse_url, monkeypatch) -> None:
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    monkeypatch.setenv("GCC_FAILURE_WEBHOOK_URL", f"http://127.0.0.1:{hook.server_port}/hook")
+
+    @dg.asset
+    def exploding() -> None:
+        raise RuntimeError("boom in the warehouse")
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([exploding], instance=instance, raise_on_error=False)
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="run_failure_recorder",
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        dagster_event=failure,
+        resources={"warehouse": WarehouseResource(url=warehouse_url)},
+    ).for_run_failure()
+
+    run_failure_recorder(context)
+
+    hook.shutdown()
+    with psycopg2.connect(warehouse_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT run_id, webhook_status FROM gcc_run_failures")
+        assert cur.fetchall() == [(result.run_id, "204")]
+    assert _Hook.received[-1]["run_id"] == result.run_id

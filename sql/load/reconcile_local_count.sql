@@ -1,0 +1,1 @@
+SELECT count(*) FROM {table} t WHERE t.is_active IS NOT FALSE {source_filter}
