@@ -26,8 +26,9 @@ def _start_sandbox_if_needed(env: Environment) -> Any:
 
     jobs = int(os.environ.get("GCC_SANDBOX_JOBS") or 2000)
     seed = int(os.environ.get("GCC_SANDBOX_SEED") or 1)
+    history = int(os.environ.get("GCC_SANDBOX_HISTORY_DAYS") or 365)
     key = secrets.token_hex(16)
-    server = start_sandbox(jobs=jobs, seed=seed, api_key=key)
+    server = start_sandbox(jobs=jobs, seed=seed, api_key=key, history_days=history)
     os.environ["JOBNIMBUS_BASE_URL"] = server.base_url
     os.environ["JOBNIMBUS_API_KEY"] = key
     _say(

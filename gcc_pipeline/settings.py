@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_START_DATE = "2024-01-01"
+DEFAULT_START_DATE = "2025-11-01"
 DEFAULT_BASE_URL = "https://app.jobnimbus.com/api1"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = PROJECT_ROOT / "sql"

@@ -11,7 +11,7 @@ from gcc_pipeline.warehouse.resource import WarehouseResource
 @asset(
     group_name="history",
     kinds={"postgres"},
-    deps=["raw_activities", "jobs"],
+    deps=["raw_activities", "raw_jobs", "workflow_status_lookup"],
     partitions_def=daily_partitions,
     backfill_policy=backfill_policy,
     metadata={"dagster/table_name": "job_status_history"},
@@ -22,7 +22,11 @@ def job_status_history(
     """Append-only, one row per status change (unique on job, time, status), each with its stage
     and source: 'activity' (from the notes "Status: A => B" / "Status changed from A to B") or
     'poll' (a job's status differs from its last known one). Also derives jobs' date_sold and
-    date_completed."""
+    date_completed.
+
+    It depends on raw_jobs (written in the same step as `jobs`) rather than on `jobs`, so that a
+    failed blocking check on `jobs` (unmapped statuses) stops the analytics views but never leaves
+    a hole in the append-only history."""
     start, end = fetch_window(context, config)
     window = {"start": start, "end": end}
     with warehouse.connection() as conn, conn, conn.cursor() as cur:

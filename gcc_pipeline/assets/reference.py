@@ -73,7 +73,7 @@ def _user_row(user: dict) -> tuple:
 @asset(
     group_name="normalized",
     kinds=KINDS,
-    deps=["contacts", "jobs", "payments"],
+    deps=["contacts", "raw_jobs", "payments"],  # raw_jobs: see job_status_history
     pool="jobnimbus_api",
     metadata={"dagster/table_name": "sales_reps"},
 )

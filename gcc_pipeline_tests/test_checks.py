@@ -1,0 +1,340 @@
+"""Asset checks against real runs: all pass on a clean, fully mapped company; stage-mapping gaps
+fail with the exact gaps and block the analytics views in the same run (unless switched off);
+every other check fails when its rule is broken by a direct SQL change."""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import psycopg2
+import pytest
+import yaml
+
+from gcc_pipeline.assets.analytics import ANALYTICS_ASSETS
+from gcc_pipeline.checks import ASSET_CHECKS, build_asset_checks, mapping_snippet
+from gcc_pipeline.stage_mapping import load_mapping, lookup_rows, status_key
+from gcc_pipeline.warehouse.migrate import migrate
+from gcc_pipeline.warehouse.urls import database_of, with_database
+from gcc_pipeline_tests.conftest import create_database, drop_database
+from gcc_pipeline_tests.pipeline import (
+    ANCHOR,
+    first_day,
+    resources,
+    sandbox,
+)
+
+HISTORY_DAYS = 90
+# The sandbox clock stands at ANCHOR, so "fresh" there means: no older than now - ANCHOR + 2 days.
+SANDBOX_FRESHNESS = str(int((datetime.now(UTC) - ANCHOR).total_seconds() // 3600) + 48)
+
+
+ANALYTICS_KEYS = {k for a in ANALYTICS_ASSETS for k in a.keys}
+# The weekly API reconciliation asset is not what these tests are about.
+NOT_LOADED = {*ANALYTICS_KEYS, dg.AssetKey("reconciliation")}
+
+
+def _pipeline_assets() -> list[object]:
+    """Every ingestion, reference and history asset of the definitions."""
+    from gcc_pipeline.definitions import defs
+
+    return [a for a in defs.assets if not (set(getattr(a, "keys", ())) & NOT_LOADED)]
+
+
+def run(
+    server,
+    url: str,
+    *,
+    checks: Sequence[dg.AssetChecksDefinition] = ASSET_CHECKS,
+    only_checks: bool = False,
+    extra: Sequence[object] = (),
+) -> dg.ExecuteInProcessResult:
+    """One run over every partition of the company: the pipeline (unless only_checks) plus the
+    checks; `extra` assets (the analytics) are selected as well."""
+    assets = [*_pipeline_assets(), *extra]
+    if only_checks:
+        selection = dg.AssetSelection.checks(*checks)
+        if extra:
+            selection = selection | dg.AssetSelection.assets(*extra)
+    else:
+        selection = None
+    now = datetime.fromtimestamp(server.company.now, tz=UTC)
+    return dg.materialize(
+        [*assets, *checks],
+        selection=selection,
+        resources=resources(server, url),
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={
+            "dagster/asset_partition_range_start": first_day(server).isoformat(),
+            "dagster/asset_partition_range_end": now.date().isoformat(),
+        },
+        raise_on_error=False,
+    )
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    """'asset:check' -> its evaluation in the run."""
+    return {
+        f"{e.asset_key.to_user_string()}:{e.check_name}": e
+        for e in result.get_asset_check_evaluations()
+    }
+
+
+def meta(evaluation: dg.AssetCheckEvaluation, key: str) -> object:
+    return evaluation.metadata[key].value
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
+    return {e.materialization.asset_key for e in result.get_asset_materialization_events()}
+
+
+@pytest.fixture(scope="module")
+def clean(pg_server_url: str) -> Iterator[tuple[object, str, dg.ExecuteInProcessResult]]:
+    """A fully mapped 150-job company backfilled once with every check (a template database for
+    the tests that break it)."""
+    url = create_database(pg_server_url)
+    migrate(url)
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        sandbox(jobs=150, seed=3, history_days=HISTORY_DAYS) as server,
+    ):
+        mp.setenv("GCC_FRESHNESS_HOURS", SANDBOX_FRESHNESS)
+        result = run(server, url)
+        yield server, url, result
+    drop_database(pg_server_url, url)
+
+
+@pytest.fixture
+def broken(pg_server_url: str, clean, monkeypatch) -> Iterator[tuple[object, str, object]]:
+    """A copy of the clean warehouse (CREATE DATABASE ... TEMPLATE) and an open connection."""
+    monkeypatch.setenv("GCC_FRESHNESS_HOURS", SANDBOX_FRESHNESS)
+    server, source, _ = clean
+    name = f"gcc_t_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(pg_server_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_of(source)}"')
+    admin.close()
+    url = with_database(pg_server_url, name)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    yield server, url, conn
+    conn.close()
+    drop_database(pg_server_url, url)
+
+
+def test_every_check_passes_on_a_clean_fully_mapped_company(clean) -> None:
+    result = clean[2]
+    evals = evaluations(result)
+
+    assert result.success
+    expected = {
+        f"{k.asset_key.to_user_string()}:{k.name}" for c in ASSET_CHECKS for k in c.check_keys
+    }
+    assert set(evals) == expected
+    assert {k: e.passed for k, e in evals.items() if not e.passed} == {}
+    assert meta(evals["jobs:stage_mapping_complete"], "unmapped_jobs") == 0
+    jobs = evals["jobs:raw_reconciled"]
+    assert meta(jobs, "raw") == meta(jobs, "normalized") == clean[0].company.count("jobs")
+    assert meta(evals["payments:payments_link_to_jobs"], "orphan_payments") == 0
+
+
+def test_only_the_stage_mapping_check_blocks() -> None:
+    blocking = {
+        f"{k.asset_key.to_user_string()}:{k.name}"
+        for c in ASSET_CHECKS
+        for spec in c.check_specs
+        for k in [spec.key]
+        if spec.blocking
+    }
+    assert blocking == {"jobs:stage_mapping_complete"}
+
+
+def _gaps_table(markdown: str) -> dict[tuple[str, str], int]:
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")][1:]
+    out = {}
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        out[(cells[0], cells[1])] = int(cells[2])
+    return out
+
+
+def test_unmapped_statuses_fail_name_each_gap_and_block_the_analytics(
+    pg_server_url: str, monkeypatch
+) -> None:
+    url = create_database(pg_server_url)
+    migrate(url)
+    try:
+        with sandbox(
+            jobs=150, seed=6, history_days=HISTORY_DAYS, unmapped_status_share=0.15
+        ) as server:
+            company = server.company
+            stage = {
+                (r.record_type_id, status_key(r.status_name)): r.stage
+                for r in lookup_rows(load_mapping(), company.settings())
+            }
+            expected = Counter(
+                (j["record_type_name"], j["status_name"])
+                for j in company.records("jobs")
+                if stage.get((j["record_type"], status_key(j["status_name"]))) is None
+            )
+            assert expected, "the sandbox puts some jobs into unmapped statuses"
+
+            result = run(server, url, extra=ANALYTICS_ASSETS)
+
+            check = evaluations(result)["jobs:stage_mapping_complete"]
+            assert not check.passed
+            assert check.severity == dg.AssetCheckSeverity.ERROR
+            assert _gaps_table(meta(check, "gaps")) == dict(expected)
+            assert meta(check, "unmapped_jobs") == sum(expected.values())
+            snippet = yaml.safe_load(
+                meta(check, "stage_mappings_yaml").strip("`").removeprefix("yaml")
+            )
+            workflow_of = {r.record_type_name: r.workflow for r in lookup_rows(load_mapping(), {})}
+            for record_type, status_name in expected:
+                assert status_name in snippet["workflows"][workflow_of[record_type]]["STAGE"]
+            done = materialized(result)
+            assert dg.AssetKey("jobs") in done
+            assert not (done & ANALYTICS_KEYS), "analytics refreshed despite unmapped statuses"
+            assert not result.success
+            failed = {e.step_key for e in result.get_step_failure_events()}
+            assert failed == {"jobs_stage_mapping_complete"}, "only the blocking check failed"
+
+            monkeypatch.setenv("GCC_BLOCK_ON_UNMAPPED_STATUSES", "false")
+            relaxed = build_asset_checks()
+            result = run(server, url, checks=relaxed, only_checks=True, extra=ANALYTICS_ASSETS)
+
+            assert not evaluations(result)["jobs:stage_mapping_complete"].passed
+            assert materialized(result) >= ANALYTICS_KEYS
+    finally:
+        drop_database(pg_server_url, url)
+
+
+def _sql(conn, statement: str) -> None:
+    with conn.cursor() as cur:
+        cur.execute(statement)
+
+
+def test_a_payment_with_credit_above_total_fails_money_sanity(broken) -> None:
+    server, url, conn = broken
+    _sql(conn, "UPDATE payments SET credit = amount + 1 WHERE id = (SELECT min(id) FROM payments)")
+    _sql(conn, "UPDATE expenses SET amount = -5 WHERE id = (SELECT min(id) FROM expenses)")
+
+    evals = evaluations(run(server, url, only_checks=True))
+
+    payments = evals["payments:payment_amounts_sane"]
+    assert not payments.passed and payments.severity == dg.AssetCheckSeverity.ERROR
+    assert meta(payments, "credit_above_total") == 1
+    assert len(meta(payments, "examples")) == 1
+    expenses = evals["expenses:expense_amounts_sane"]
+    assert not expenses.passed and meta(expenses, "negative_amount") == 1
+
+
+def test_a_payment_of_an_unknown_job_warns(broken) -> None:
+    server, url, conn = broken
+    _sql(
+        conn, "UPDATE payments SET job_id = 'no-such-job' WHERE id = (SELECT min(id) FROM payments)"
+    )
+    _sql(conn, "UPDATE payments SET job_id = NULL WHERE id = (SELECT max(id) FROM payments)")
+
+    check = evaluations(run(server, url, only_checks=True))["payments:payments_link_to_jobs"]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert (meta(check, "unknown_job"), meta(check, "without_job")) == (1, 1)
+    assert len(meta(check, "examples")) == 2
+
+
+def test_repeated_and_early_history_rows_warn(broken) -> None:
+    server, url, conn = broken
+    _sql(
+        conn,
+        """INSERT INTO job_status_history (job_id, status_name, changed_at, source)
+           SELECT job_id, status_name, changed_at + interval '1 minute', 'poll'
+           FROM job_status_history ORDER BY changed_at DESC LIMIT 1""",
+    )
+    _sql(
+        conn,
+        """INSERT INTO job_status_history (job_id, status_name, changed_at, source)
+           SELECT id, 'Lead', date_created - interval '1 day', 'poll'
+           FROM jobs ORDER BY id LIMIT 1""",
+    )
+
+    check = evaluations(run(server, url, only_checks=True))["job_status_history:history_consistent"]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert meta(check, "repeated_status_rows") >= 1
+    assert meta(check, "changes_before_job_created") == 1
+
+
+def test_a_job_landed_raw_but_not_normalized_fails_reconciliation(broken) -> None:
+    server, url, conn = broken
+    _sql(conn, "DELETE FROM jobs WHERE id = (SELECT min(id) FROM jobs)")
+
+    check = evaluations(run(server, url, only_checks=True))["jobs:raw_reconciled"]
+
+    assert not check.passed
+    assert meta(check, "missing") == 1
+    assert meta(check, "raw") == meta(check, "normalized") + 1
+
+
+def test_duplicated_and_null_keys_fail(broken) -> None:
+    server, url, conn = broken
+    _sql(conn, "ALTER TABLE contacts DROP CONSTRAINT contacts_pkey")
+    _sql(conn, "ALTER TABLE contacts ALTER COLUMN id DROP NOT NULL")
+    _sql(conn, "INSERT INTO contacts (id, display_name) SELECT id, 'copy' FROM contacts LIMIT 2")
+    _sql(conn, "INSERT INTO contacts (id, display_name) VALUES (NULL, 'no id')")
+
+    evals = evaluations(run(server, url, only_checks=True))
+
+    check = evals["contacts:key_unique_not_null"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert meta(check, "duplicated_keys") == 2
+    assert meta(check, "rows_with_null_key") == 1
+    assert evals["jobs:key_unique_not_null"].passed
+
+
+def test_stale_jobs_warn(broken, monkeypatch) -> None:
+    server, url, _ = broken
+    monkeypatch.setenv("GCC_FRESHNESS_HOURS", "48")
+
+    check = evaluations(run(server, url, only_checks=True))["jobs:jobs_fresh"]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert meta(check, "lag_hours") > 48
+    newest = datetime.fromisoformat(meta(check, "newest_date_updated"))
+    assert abs(newest - ANCHOR) < timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("value", "blocking"),
+    [(None, True), ("1", True), ("true", True), ("0", False), ("false", False), (" OFF ", False)],
+)
+def test_blocking_follows_the_environment(monkeypatch, value: str | None, blocking: bool) -> None:
+    if value is None:
+        monkeypatch.delenv("GCC_BLOCK_ON_UNMAPPED_STATUSES", raising=False)
+    else:
+        monkeypatch.setenv("GCC_BLOCK_ON_UNMAPPED_STATUSES", value)
+
+    (spec,) = build_asset_checks()[0].check_specs
+
+    assert spec.key.name == "stage_mapping_complete" and spec.blocking is blocking
+
+
+def test_the_mapping_snippet_is_valid_yaml_even_for_unknown_record_types() -> None:
+    gaps = [
+        {"record_type_id": 47, "record_type_name": "Legacy (Bob's Workflow)",
+         "workflow": "Legacy", "status_name": "Bob's: On Hold", "job_count": 2},
+        {"record_type_id": 99, "record_type_name": "Solar", "workflow": None,
+         "status_name": "Permit Pending", "job_count": 1},
+        {"record_type_id": 99, "record_type_name": "Solar", "workflow": None,
+         "status_name": None, "job_count": 1},
+    ]  # fmt: skip
+
+    parsed = yaml.safe_load(mapping_snippet(gaps).strip("`").removeprefix("yaml"))
+
+    assert parsed["record_types"] == [{"id": 99, "name": "Solar", "workflow": "Solar"}]
+    assert parsed["workflows"] == {
+        "Legacy": {"STAGE": ["Bob's: On Hold"]},
+        "Solar": {"STAGE": ["Permit Pending"]},
+    }
