@@ -73,13 +73,23 @@ def test_gcc_run_records_its_run_in_the_instance_gcc_dev_opens(first_run, gcc_ho
     assert int(count) >= 1 and status == "SUCCESS" and materialized == "True"
 
 
-def test_the_api_key_never_appears_in_gcc_output(gcc_home: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "gcc_pipeline.cli", "run"],
-        env=gcc_env(gcc_home, JOBNIMBUS_API_KEY=SECRET_KEY, JOBNIMBUS_BASE_URL="http://127.0.0.1:9/api1"),
-        capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT,
-    )  # fmt: skip
+def test_a_rejected_api_key_fails_the_run_without_appearing_in_gcc_output(gcc_home: Path) -> None:
+    from gcc_pipeline.sandbox import start_sandbox
+
+    server = start_sandbox(jobs=20, seed=2, api_key="the-right-key")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "gcc_pipeline.cli", "run"],
+            env=gcc_env(gcc_home, JOBNIMBUS_API_KEY=SECRET_KEY, JOBNIMBUS_BASE_URL=server.base_url),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=PROJECT_ROOT,
+        )
+    finally:
+        server.stop()
     assert result.returncode != 0
+    assert "rejected the API key" in result.stdout + result.stderr
     assert SECRET_KEY not in result.stdout + result.stderr
 
 
@@ -89,11 +99,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_definitions_validate() -> None:
+def test_definitions_validate(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
          "-m", "gcc_pipeline.definitions"],
         capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},  # validation needs no run storage
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
