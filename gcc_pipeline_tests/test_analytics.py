@@ -398,7 +398,7 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(0.01)  # ok: polling with a deadline, not a timing assertion
 
 
 def _waiting_on_lock(monitor: Any, pid: int) -> bool:
