@@ -11,7 +11,7 @@ from gcc_pipeline.warehouse.resource import WarehouseResource
 @asset(
     group_name="history",
     kinds={"postgres"},
-    deps=["raw_activities", "raw_jobs", "workflow_status_lookup"],
+    deps=["jobnimbus_status_changes", "raw_jobs", "workflow_status_lookup"],
     partitions_def=daily_partitions,
     backfill_policy=backfill_policy,
     metadata={"dagster/table_name": "job_status_history"},

@@ -69,7 +69,14 @@ def _land_resources(
     table = TARGETS[resources[0]].table
     with jobnimbus.get_client() as client, warehouse.connection() as conn:
         for resource in resources:
+            # Another run landing this resource finishes first (see ingest_lock.sql). On an
+            # error the lock goes with the connection, which closes when the step fails.
+            asked = datetime.now(UTC)
+            with conn, conn.cursor() as cur:
+                cur.execute(query("ingest_lock"), {"resource": resource})
             started = datetime.now(UTC)
+            if (started - asked).total_seconds() > 1:
+                context.log.info(f"{resource}: waited {started - asked} for another run to land it")
             lander = Lander(conn, resource, run_id=context.run.run_id, partition_key=label)
             stats = lander.land(client.iter_window(resource, start, end))
             api = client.stats.get(resource, {})
@@ -82,6 +89,8 @@ def _land_resources(
                      "max_date_updated": stats.max_date_updated, "started_at": started,
                      **stats.as_metadata()},
                 )  # fmt: skip
+            with conn, conn.cursor() as cur:
+                cur.execute(query("ingest_unlock"), {"resource": resource})
             context.log.info(
                 f"{resource}: {stats.fetched} fetched in {api.get('requests', 0)} requests "
                 f"for [{start.isoformat()}, {end.isoformat()}); {stats.as_metadata()}"
@@ -188,7 +197,16 @@ ingest_expenses = ingestion_asset(
         "(materials, vendor = supplier); amount = total_line_item_cost.",
     ),
 )
-ingest_activities = ingestion_asset("ingest_activities", ["activities"], None)
+ingest_activities = ingestion_asset(
+    "ingest_activities",
+    ["activities"],
+    table_spec(
+        "jobnimbus_status_changes",
+        ["raw_activities"],
+        "Status-change activities parsed once at landing (job, previous and new status, when); "
+        "job_status_history is built from them.",
+    ),
+)
 
 INGESTION_ASSETS = [
     ingest_contacts,

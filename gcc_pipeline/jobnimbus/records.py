@@ -5,6 +5,7 @@ with a reason, and the record goes to quarantine instead of being guessed into a
 """
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -330,10 +331,35 @@ def parse_materialorder(payload: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def parse_activity(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Activities land raw only; history is built from them in SQL. Validate what it relies on."""
+_STATUS_NOTES = (
+    re.compile(r"^\s*Status:\s*(.*\S)\s*=>\s*(.*\S)\s*$", re.DOTALL),
+    re.compile(r"^\s*Status changed from\s+(.*\S)\s+to\s+(.*\S)\s*$", re.DOTALL),
+)
+
+
+def parse_activity(payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A status change (job, previous and new status name, when), or None for other activities.
+
+    Notes read "Status: A => B" or "Status changed from A to B"; a status-change activity whose
+    note matches neither is an error worth a quarantine row, not a silent skip."""
+    activity_id = record_id(payload)
+    changed_at = epoch(payload.get("date_created"), "date_created")
+    date_updated = epoch(payload.get("date_updated"), "date_updated")
+    if payload.get("is_status_change") is not True:
+        return None
+    note = payload.get("note")
+    match = None
+    if isinstance(note, str):
+        match = next((m for p in _STATUS_NOTES if (m := p.match(note))), None)
+    if match is None:
+        raise RecordError(f"status-change note not understood: {str(note)[:60]!r}")
+    if changed_at is None:
+        raise RecordError("status change without date_created")
     return {
-        "id": record_id(payload),
-        "date_created": epoch(payload.get("date_created"), "date_created"),
-        "date_updated": epoch(payload.get("date_updated"), "date_updated"),
+        "id": activity_id,
+        "job_id": linked_id(payload, "job", prefer_related=True),
+        "previous_status_name": match.group(1),
+        "status_name": match.group(2),
+        "changed_at": changed_at,
+        "date_updated": date_updated,
     }

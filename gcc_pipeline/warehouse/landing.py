@@ -6,15 +6,18 @@ never let an older payload win.
 """
 
 import hashlib
+import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from gcc_pipeline.jobnimbus import records
 from gcc_pipeline.jobnimbus.records import RecordError
-from gcc_pipeline.warehouse.copy import copy_rows
+from gcc_pipeline.warehouse.copy import copy_buffer, copy_into
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.upsert import upsert_statement
 
@@ -31,6 +34,7 @@ class Target:
     window_field: str
     version: str = "date_updated"
     touched: str = "updated_at"
+    keeps_raw: bool = True  # the table has a `raw` jsonb copy of the payload
 
 
 TARGETS: dict[str, Target] = {
@@ -43,7 +47,14 @@ TARGETS: dict[str, Target] = {
     "materialorders": Target(
         "materialorder", records.parse_materialorder, "expenses", "date_updated"
     ),
-    "activities": Target("activity", records.parse_activity, None, "date_created"),
+    "activities": Target(
+        "activity",
+        records.parse_activity,
+        "jobnimbus_status_changes",
+        "date_created",
+        touched="loaded_at",
+        keeps_raw=False,
+    ),
 }
 
 RAW_COLUMNS = (
@@ -103,6 +114,13 @@ def _entity_id(payload: Mapping[str, Any]) -> str:
     return jnid
 
 
+def _chunks(stream: Iterable[Mapping[str, Any]], size: int) -> Iterable[list[Mapping[str, Any]]]:
+    """itertools.batched arrives in Python 3.12."""
+    iterator = iter(stream)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
 def _safe_epoch(payload: Mapping[str, Any], name: str) -> datetime | None:
     try:
         return records.epoch(payload.get(name), name)
@@ -127,14 +145,18 @@ class Lander:
             cur.execute(query("staging"))
 
     def land(self, stream: Iterable[Mapping[str, Any]]) -> LandingStats:
-        chunk: list[Mapping[str, Any]] = []
-        for payload in stream:
-            chunk.append(payload)
-            if len(chunk) >= self.chunk_size:
-                self._land_chunk(chunk)
-                chunk = []
-        if chunk:
-            self._land_chunk(chunk)
+        """Parse and encode chunk N+1 while the database writes chunk N (one chunk in flight:
+        bounded memory, chunks committed in order). psycopg2 releases the GIL while PostgreSQL
+        works, so the two overlap even on CPython."""
+        pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcc-landing") as writer:
+            for chunk in _chunks(stream, self.chunk_size):
+                prepared = self._prepare(chunk)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(self._write, prepared)
+            if pending is not None:
+                pending.result()
         return self.stats
 
     def _quarantine(
@@ -147,7 +169,7 @@ class Lander:
             self.stats.reasons.get(reason.split(" (")[0], 0) + 1
         )
 
-    def _land_chunk(self, chunk: list[Mapping[str, Any]]) -> None:
+    def _prepare(self, chunk: Sequence[Mapping[str, Any]]) -> "_Prepared":
         raw_rows: list[tuple] = []
         quarantine_rows: list[tuple] = []
         normalized: list[dict[str, Any]] = []
@@ -175,36 +197,61 @@ class Lander:
                 self.stats.max_date_updated is None or updated > self.stats.max_date_updated
             ):
                 self.stats.max_date_updated = updated
-            if target.table:
-                row["payload_hash"] = digest
-                row["raw"] = text
+            if target.table and row is not None:  # None: nothing to normalize (a plain note)
+                row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
                 normalized.append(row)
+        columns = list(normalized[0]) if normalized else []
+        return _Prepared(
+            raw=copy_buffer(raw_rows),
+            quarantine=copy_buffer(quarantine_rows) if quarantine_rows else None,
+            columns=columns,
+            normalized=copy_buffer([r[c] for c in columns] for r in normalized),
+            ids=sorted({r["id"] for r in normalized}),
+        )
+
+    def _write(self, prepared: "_Prepared") -> None:
+        """One transaction per chunk: raw events, quarantine and the upsert together."""
         with self.conn, self.conn.cursor() as cur:
-            copy_rows(cur, "stage_raw", RAW_COLUMNS, raw_rows)
+            copy_into(cur, "stage_raw", RAW_COLUMNS, prepared.raw)
             cur.execute(query("land_raw"))
             self.stats.raw_inserted += cur.rowcount
-            if quarantine_rows:
-                copy_rows(cur, "stage_quarantine", QUARANTINE_COLUMNS, quarantine_rows)
+            if prepared.quarantine is not None:
+                copy_into(cur, "stage_quarantine", QUARANTINE_COLUMNS, prepared.quarantine)
                 cur.execute(query("land_quarantine"))
-            if normalized:
-                self._upsert(cur, normalized)
+            if prepared.ids:
+                self._upsert(cur, prepared)
 
-    def _upsert(self, cur: Any, rows: list[dict[str, Any]]) -> None:
+    def _upsert(self, cur: Any, prepared: "_Prepared") -> None:
         target = self.target
         assert target.table is not None
-        columns = list(rows[0])
+        columns = prepared.columns
         staging = f"stage_{target.table}"
-        copy_rows(cur, staging, columns, ([r[c] for c in columns] for r in rows))
+        copy_into(cur, staging, columns, prepared.normalized)
         cur.execute(
             upsert_statement(
-                target.table, staging, columns, version=target.version, touched=target.touched
+                target.table,
+                staging,
+                columns,
+                version=target.version,
+                touched=target.touched,
+                with_raw=target.keeps_raw,
             )
         )
         flags = [new for (new,) in cur.fetchall()]
         inserted = sum(flags)
-        distinct = len({r["id"] for r in rows})
         self.stats.inserted += inserted
         self.stats.updated += len(flags) - inserted
-        self.stats.unchanged += distinct - len(flags)
+        self.stats.unchanged += len(prepared.ids) - len(flags)
         if target.table == "jobs":
-            cur.execute(query("apply_stages"), {"job_ids": sorted({r["id"] for r in rows})})
+            cur.execute(query("apply_stages"), {"job_ids": prepared.ids})
+
+
+@dataclass
+class _Prepared:
+    """A chunk encoded for COPY, ready for the writer thread."""
+
+    raw: io.StringIO
+    quarantine: io.StringIO | None
+    columns: list[str]
+    normalized: io.StringIO
+    ids: list[str]

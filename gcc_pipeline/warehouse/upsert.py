@@ -11,19 +11,40 @@ from psycopg2 import sql
 
 
 def upsert_statement(
-    table: str, staging: str, columns: Sequence[str], *, version: str, touched: str
+    table: str,
+    staging: str,
+    columns: Sequence[str],
+    *,
+    version: str,
+    touched: str,
+    with_raw: bool = True,
 ) -> sql.Composed:
-    """INSERT .. ON CONFLICT (id) DO UPDATE .. RETURNING (xmax = 0), i.e. true for new rows."""
-    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    """INSERT .. ON CONFLICT (id) DO UPDATE .. RETURNING (xmax = 0), i.e. true for new rows.
+
+    The `raw` column comes from stage_raw (same transaction, joined on id and payload hash), so
+    each payload crosses the wire and is parsed into jsonb once, not twice."""
+    target_cols = [*columns, "raw"] if with_raw else list(columns)
+    cols = sql.SQL(", ").join(map(sql.Identifier, target_cols))
+    staged = sql.SQL(", ").join(
+        [sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns]
+        + ([sql.SQL("r.payload")] if with_raw else [])
+    )
+    raw_join = (
+        sql.SQL("JOIN stage_raw r ON r.entity_id = s.id AND r.payload_hash = s.payload_hash")
+        if with_raw
+        else sql.SQL("")
+    )
     updates = sql.SQL(", ").join(
-        [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != "id"]
+        [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in target_cols if c != "id"]
         + [sql.SQL("{} = now()").format(sql.Identifier(touched))]
     )
     return sql.SQL(
         """
         INSERT INTO {table} AS t ({cols})
-        SELECT DISTINCT ON (id) {cols} FROM {staging}
-        ORDER BY id, {version} DESC NULLS LAST, payload_hash DESC
+        SELECT DISTINCT ON (s.id) {staged}
+        FROM {staging} s
+        {raw_join}
+        ORDER BY s.id, s.{version} DESC NULLS LAST, s.payload_hash DESC
         ON CONFLICT (id) DO UPDATE SET {updates}
         WHERE (coalesce(EXCLUDED.{version}, '-infinity'), EXCLUDED.payload_hash)
             > (coalesce(t.{version}, '-infinity'), coalesce(t.payload_hash, ''))
@@ -33,6 +54,8 @@ def upsert_statement(
         table=sql.Identifier(table),
         staging=sql.Identifier(staging),
         cols=cols,
+        staged=staged,
+        raw_join=raw_join,
         updates=updates,
         version=sql.Identifier(version),
     )

@@ -16,3 +16,4 @@ CREATE TEMP TABLE IF NOT EXISTS stage_lookup (
     status_name text, stage text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_api_ids (id text, date_updated timestamptz) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS stage_jobnimbus_status_changes (LIKE jobnimbus_status_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
