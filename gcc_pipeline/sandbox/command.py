@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         unmapped_status_share=args.unmapped_share,
         hostile=args.hostile,
+        history_days=args.history_days,
     )
     co = server.company
     total = sum(
@@ -49,6 +50,13 @@ def _serve(args: argparse.Namespace) -> int:
 def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2000, help="jobs existing at the anchor (2000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    p.add_argument(
+        "--history-days",
+        type=int,
+        default=730,
+        metavar="D",
+        help="days of history before the anchor (730)",
+    )
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765; 0 = any)")
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     p.add_argument("--key", default="sandbox-key", help="API key clients must send (sandbox-key)")
