@@ -276,7 +276,7 @@ class JobNimbusClient:
         """
         ep = self._windowed(resource)
         field = str(ep.date_field)
-        seen: set[Hashable] = set()
+        seen: dict[Hashable, int | None] = {}
         cursor = lo
         while hi is None or cursor is None or cursor < hi:
             size = self.page_size
@@ -296,6 +296,10 @@ class JobNimbusClient:
                 cursor = last + 1
             else:
                 cursor = last
+            # Only records dated at or after the cursor can come back: forgetting the others keeps
+            # memory flat however large the window (a backfill's window is the whole range).
+            for identity in [k for k, d in seen.items() if d is not None and d < cursor]:
+                del seen[identity]
 
     def _walk_second(
         self,
@@ -305,7 +309,7 @@ class JobNimbusClient:
         fields: str | None,
         lo: int | None,
         hi: int | None,
-        seen: set[Hashable],
+        seen: dict[Hashable, int | None],
     ) -> Iterator[dict[str, Any]]:
         """Offset-page the records of one second; more than the offset cap cannot be read."""
         field = str(ep.date_field)
@@ -337,7 +341,7 @@ class JobNimbusClient:
         field: str,
         lo: int | None,
         hi: int | None,
-        seen: set[Hashable],
+        seen: dict[Hashable, int | None],
     ) -> Iterator[dict[str, Any]]:
         """Records of a page not yet yielded, checked against the window and the sort order.
 
@@ -364,7 +368,7 @@ class JobNimbusClient:
             identity = _identity(record)
             if identity in seen:
                 continue
-            seen.add(identity)
+            seen[identity] = value
             self._bump(resource, "records")
             yield record
 
