@@ -30,6 +30,7 @@ def job_status_history(
     start, end = fetch_window(context, config)
     window = {"start": start, "end": end}
     with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        cur.execute(query("jobs_write_lock"))
         cur.execute(query("history_from_activities"), window)
         from_activities = cur.rowcount
         cur.execute(query("history_from_polls"), window)

@@ -29,6 +29,7 @@ def workflow_status_lookup(
         settings = client.settings()
     rows = lookup_rows(mapping, settings)
     with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        cur.execute(query("jobs_write_lock"))
         cur.execute(query("staging"))
         copy_rows(cur, "stage_lookup", LookupRow.COLUMNS, (r.as_tuple() for r in rows))
         cur.execute(query("replace_lookup"))

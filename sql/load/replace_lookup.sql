@@ -1,4 +1,6 @@
 -- The lookup is rebuilt whole from the mapping file and account/settings (staged in stage_lookup).
+-- Rebuilds take turns (a second DELETE would miss the first's uncommitted rows); readers are not blocked.
+LOCK TABLE workflow_status_lookup IN SHARE ROW EXCLUSIVE MODE;
 DELETE FROM workflow_status_lookup;
 INSERT INTO workflow_status_lookup
     (record_type_id, record_type_name, workflow, status_id, status_name, status_key, stage, stage_order)
