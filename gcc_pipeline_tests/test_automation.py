@@ -125,3 +125,28 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(warehouse_url, monke
         cur.execute("SELECT run_id, webhook_status FROM gcc_run_failures")
         assert cur.fetchall() == [(result.run_id, "204")]
     assert _Hook.received[-1]["run_id"] == result.run_id
+
+
+def test_every_job_the_schedules_launch_runs_end_to_end(warehouse_url: str) -> None:
+    from gcc_pipeline.definitions import defs
+    from gcc_pipeline_tests.pipeline import sandbox
+
+    with sandbox(jobs=80, seed=31, history_days=40) as server:
+        resources = {
+            "jobnimbus": JobNimbusResource(api_key="test-key-9f8e7d", base_url=server.base_url),
+            "warehouse": WarehouseResource(url=warehouse_url),
+        }
+        for name in ("ingest_job", "nightly_job", "reconciliation_job"):
+            job = defs.resolve_job_def(name)
+            tags = {} if name == "reconciliation_job" else {
+                "dagster/asset_partition_range_start": "2026-09-15",
+                "dagster/asset_partition_range_end": "2026-11-01",
+            }  # fmt: skip
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(),
+                resources=resources,
+                tags=tags,
+                raise_on_error=False,
+            )
+            assert result.success, name
+            assert result.get_asset_materialization_events(), name
