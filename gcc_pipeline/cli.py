@@ -43,6 +43,19 @@ def _db_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_grant_reader(args: argparse.Namespace) -> int:
+    from gcc_pipeline.environment import prepare
+    from gcc_pipeline.warehouse.roles import grant_reader, reader_config
+
+    config = reader_config()  # before anything starts: a missing password is one line
+    env = prepare(announce=_say)
+    done = grant_reader(env.target.warehouse_url, config)
+    for warning in done.warnings:
+        _say(f"warning: {warning}")
+    print(done.describe())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gcc",
@@ -67,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_verbs.add_parser(
         "stop", help="stop the embedded PostgreSQL", description="Stop the embedded PostgreSQL."
     ).set_defaults(handler=_db_stop)
+    db_verbs.add_parser(
+        "grant-reader",
+        help="create or update the read-only role for dashboards and AI agents",
+        description="Create or update the login role GCC_READER_ROLE (default gcc_reader) with "
+        "password GCC_READER_PASSWORD: SELECT on the normalized tables (not their raw payloads) "
+        "and on every analytics view, nothing else. Idempotent.",
+    ).set_defaults(handler=_db_grant_reader)
 
     for module in ("gcc_pipeline.sandbox.command", "gcc_pipeline.run_command"):
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from gcc_pipeline.warehouse.urls import database_of, with_database
 from gcc_pipeline_tests.conftest import create_database, drop_database
 
 SECRET = "s3cr3t-Pa55word"
@@ -99,7 +100,7 @@ def test_postgres_url_is_honoured(pg_server_url: str, tmp_path: Path) -> None:
             assert cur.fetchone()[0]
     finally:
         drop_database(pg_server_url, url)
-        drop_database(pg_server_url, url + "_dagster")
+        drop_database(pg_server_url, with_database(url, database_of(url) + "_dagster"))
 
 
 @pytest.mark.parametrize(

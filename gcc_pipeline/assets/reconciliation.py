@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 from psycopg2 import sql
 
 from gcc_pipeline.jobnimbus import JobNimbusResource
+from gcc_pipeline.jobnimbus.records import MAX_ID_LENGTH
 from gcc_pipeline.settings import load_settings
 from gcc_pipeline.warehouse.copy import copy_rows
 from gcc_pipeline.warehouse.landing import TARGETS, Lander
@@ -68,6 +69,7 @@ def reconciliation(
                     (
                         (jnid, datetime.fromtimestamp(updated, zone) if updated else None)
                         for jnid, updated in client.list_ids(resource)
+                        if len(jnid) <= MAX_ID_LENGTH  # longer ids live in quarantine
                     ),
                 )
                 cur.execute("SELECT count(*) FROM stage_api_ids")
@@ -75,6 +77,8 @@ def reconciliation(
                 cur.execute(_compose("reconcile_stale_days", resource),
                             {"tz": tz, "entity_type": target.entity_type})  # fmt: skip
                 days = [d for (d,) in cur.fetchall()]
+                cur.execute(_compose("reconcile_revive", resource))
+                revived = cur.rowcount
                 cur.execute(_compose("reconcile_local_count", resource))
                 local_active = cur.fetchone()[0]
                 cur.execute(_compose("reconcile_mark_gone", resource) + sql.SQL(" RETURNING t.id"))
@@ -92,15 +96,17 @@ def reconciliation(
                 start = datetime.combine(day, time(), zone)
                 end = datetime.combine(day + timedelta(days=1), time(), zone)
                 lander.land(client.iter_window(resource, start, end))
+            stats = lander.stats
             rows.append(
-                (resource, api_count, len(days), lander.stats.inserted, lander.stats.updated, gone)
+                (resource, api_count, len(days), stats.inserted, stats.updated, gone, revived)
             )
             context.log.info(
-                f"{resource}: {api_count} listed, {len(days)} stale days reloaded, {gone} gone"
+                f"{resource}: {api_count} listed, {len(days)} stale days reloaded, {gone} gone, "
+                f"{revived} listed again"
             )
     table = (
-        "| resource | listed by API | stale days | inserted | updated | marked gone |\n"
-        + "|---|---|---|---|---|---|\n"
+        "| resource | listed by API | stale days | inserted | updated | marked gone | back |\n"
+        + "|---|---|---|---|---|---|---|\n"
     )
     table += "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in rows)
     return MaterializeResult(
@@ -108,6 +114,7 @@ def reconciliation(
             "summary": MetadataValue.md(table),
             "reloaded": sum(r[3] + r[4] for r in rows),
             "marked_gone": sum(r[5] for r in rows),
+            "listed_again": sum(r[6] for r in rows),
             "requests": sum(s.get("requests", 0) for s in client.stats.values()),
         }
     )

@@ -167,7 +167,9 @@ class JobNimbusClient:
         self._stats.clear()
 
     def _bump(self, resource: str, key: str, n: int = 1) -> None:
-        counts = self._stats.setdefault(resource, {"requests": 0, "records": 0, "retries": 0})
+        counts = self._stats.setdefault(
+            resource, {"requests": 0, "records": 0, "retries": 0, "duplicates": 0}
+        )
         counts[key] += n
 
     # ------------------------------------------------------------------ public reads
@@ -367,7 +369,11 @@ class JobNimbusClient:
                     continue
             identity = _identity(record)
             if identity in seen:
-                continue
+                if seen[identity] == value:
+                    continue  # the same record again, re-read at a page boundary
+                # Another version of a record already yielded (a duplicate jnid with other
+                # content, or a change during the walk): pass it on, the newest version wins.
+                self._bump(resource, "duplicates")
             seen[identity] = value
             self._bump(resource, "records")
             yield record

@@ -63,6 +63,10 @@ def build_hostile(co: Company) -> dict[str, list[Hostile]]:
     job("jHOSTILEBIG", name="very large payload", description="A" * BIG_NOTE_CHARS)
     job("jHOSTILEDUP", name="duplicate jnid, first copy", status_name="Lead")
     job("jHOSTILEDUP", name="duplicate jnid, second copy", status_name="Estimating")
+    # One fault each, so every quarantine reason is reachable (jHOSTILETEXT and jHOSTILEEPOCH
+    # hold two faults and are stopped by the first one checked).
+    job("jHOSTILESURROGATE", name="unpaired \udc00 surrogate only")
+    job("jHOSTILEMSEPOCH", date_status_change=1_700_000_000_000)
 
     pays: list[dict[str, Any]] = []
 

@@ -11,6 +11,7 @@ from pydantic import PrivateAttr
 from gcc_pipeline.settings import load_settings
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.server import connect, ensure_database, resolve_target
+from gcc_pipeline.warehouse.urls import redact
 
 
 class WarehouseResource(ConfigurableResource):
@@ -30,6 +31,9 @@ class WarehouseResource(ConfigurableResource):
             ensure_database(url)
         migrate(url)  # idempotent: one query when the schema is current
         return url
+
+    def __repr_args__(self) -> list[tuple[str | None, Any]]:
+        return [(k, redact(v) if k == "url" and v else v) for k, v in super().__repr_args__()]
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
