@@ -148,7 +148,8 @@ def test_empty_window_costs_one_request(server: SandboxServer) -> None:
         for name in WINDOWED_RESOURCES:
             assert list(client.iter_window(name, datetime(2001, 1, 1), datetime(2001, 2, 1))) == []
         assert client.stats == {
-            name: {"requests": 1, "records": 0, "retries": 0} for name in WINDOWED_RESOURCES
+            name: {"requests": 1, "records": 0, "retries": 0, "duplicates": 0}
+            for name in WINDOWED_RESOURCES
         }
         client.reset_stats()
         assert client.count("jobs", datetime(2001, 1, 1), datetime(2001, 2, 1)) == 0
@@ -312,7 +313,12 @@ def test_missing_list_key_is_retried_then_reported(odd_server: Callable[[Respond
     base = odd_server(respond)
     with fast_client(base) as client:
         assert [r["jnid"] for r in client.iter_window("activities", *EVERYTHING)] == ["a1"]
-        assert client.stats["activities"] == {"requests": 1, "records": 1, "retries": 1}
+        assert client.stats["activities"] == {
+            "requests": 1,
+            "records": 1,
+            "retries": 1,
+            "duplicates": 0,
+        }
 
 
 def list_responder(rows: list[dict[str, Any]]) -> Responder:
