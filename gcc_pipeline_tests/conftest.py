@@ -39,12 +39,14 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.cleanup()
 
 
-def create_database(server_url: str, prefix: str = "gcc_t") -> str:
+def create_database(server_url: str, prefix: str = "gcc_t", template: str | None = None) -> str:
+    """A new database; with `template` (a database URL), a copy of that one."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     conn = psycopg2.connect(server_url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        copy_of = f' TEMPLATE "{database_of(template)}"' if template else ""
+        cur.execute(f'CREATE DATABASE "{name}"{copy_of}')
     conn.close()
     return with_database(server_url, name)
 

@@ -2,7 +2,6 @@
 fail with the exact gaps and block the analytics views in the same run (unless switched off);
 every other check fails when its rule is broken by a direct SQL change."""
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,6 @@ from gcc_pipeline.assets.analytics import ANALYTICS_ASSETS
 from gcc_pipeline.checks import ASSET_CHECKS, build_asset_checks, mapping_snippet
 from gcc_pipeline.stage_mapping import load_mapping, lookup_rows, status_key
 from gcc_pipeline.warehouse.migrate import migrate
-from gcc_pipeline.warehouse.urls import database_of, with_database
 from gcc_pipeline_tests.conftest import create_database, drop_database
 from gcc_pipeline_tests.pipeline import (
     ANCHOR,
@@ -110,13 +108,7 @@ def broken(pg_server_url: str, clean, monkeypatch) -> Iterator[tuple[object, str
     """A copy of the clean warehouse (CREATE DATABASE ... TEMPLATE) and an open connection."""
     monkeypatch.setenv("GCC_FRESHNESS_HOURS", SANDBOX_FRESHNESS)
     server, source, _ = clean
-    name = f"gcc_t_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_of(source)}"')
-    admin.close()
-    url = with_database(pg_server_url, name)
+    url = create_database(pg_server_url, template=source)
     conn = psycopg2.connect(url)
     conn.autocommit = True
     yield server, url, conn

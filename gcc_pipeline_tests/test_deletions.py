@@ -21,7 +21,6 @@ from gcc_pipeline.assets.reconciliation import reconciliation
 from gcc_pipeline.sandbox import SandboxServer
 from gcc_pipeline.sandbox.records import State
 from gcc_pipeline.warehouse.migrate import migrate
-from gcc_pipeline.warehouse.urls import database_of
 from gcc_pipeline_tests.conftest import create_database, drop_database
 from gcc_pipeline_tests.pipeline import API_KEY, full_backfill, resources, sandbox
 
@@ -103,13 +102,7 @@ def template(pg_server_url: str) -> Iterator[tuple[str, Any]]:
 @pytest.fixture
 def wh(pg_server_url: str, template: tuple[str, Any]) -> Iterator[Warehouse]:
     url, server = template
-    copy = create_database(pg_server_url, prefix="gcc_del")
-    drop_database(pg_server_url, copy)
-    conn = psycopg2.connect(pg_server_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{database_of(copy)}" TEMPLATE "{database_of(url)}"')
-    conn.close()
+    copy = create_database(pg_server_url, prefix="gcc_del", template=url)
     try:
         yield Warehouse(copy, server)
     finally:
