@@ -262,6 +262,7 @@ def render(results: dict[str, Any]) -> str:
             return " ".join(f"{k[:4]}:{v}" for k, v in sorted(r["requests_by_resource"].items()))
 
         changed = b["sandbox_changed"] or {}
+
         def pair(label: str, key: str, fmt: str = "{:,}", target: str = "") -> list[str]:
             return [label, fmt.format(a[key]), fmt.format(b[key]), target]
 

@@ -410,7 +410,7 @@ def test_a_run_killed_while_landing_payments_leaves_what_a_rerun_completes(
             raw, logged = landing_progress(watch)
             if raw.get("payment") and "payments" not in logged:
                 break
-            time.sleep(0.02)
+            time.sleep(0.02)  # ok: polling with a deadline
         os.kill(worker.pid, signal.SIGKILL)
         assert worker.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -429,7 +429,7 @@ def test_a_run_killed_while_landing_payments_leaves_what_a_rerun_completes(
     deadline = time.monotonic() + 30
     while advisory_locks(fresh_url):
         assert time.monotonic() < deadline, "the killed run's lock outlived its session"
-        time.sleep(0.1)
+        time.sleep(0.1)  # ok: polling with a deadline
 
     server.faults = FaultConfig()
     rerun = run(server, fresh_url, assets=_loading_assets(), span=span)
@@ -533,7 +533,7 @@ def test_two_runs_rebuilding_the_stage_lookup_at_once_both_succeed(
             < 2
         ):
             assert time.monotonic() < deadline, "the two rebuilds never overlapped"
-            time.sleep(0.05)
+            time.sleep(0.05)  # ok: polling with a deadline
     finally:
         holder.commit()
         holder.close()
