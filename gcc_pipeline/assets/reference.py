@@ -23,7 +23,7 @@ def workflow_status_lookup(
     context: AssetExecutionContext, jobnimbus: JobNimbusResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
     """Stage of every (record type, status name), from gcc_pipeline/stage_mappings.yaml enriched
-    with the status ids of account/settings. Rebuilding it restages jobs and history."""
+    with the status ids of account/settings. A rebuild that changes it restages jobs and history."""
     mapping = load_mapping()
     with jobnimbus.get_client() as client:
         settings = client.settings()
@@ -32,16 +32,25 @@ def workflow_status_lookup(
         cur.execute(query("jobs_write_lock"))
         cur.execute(query("staging"))
         copy_rows(cur, "stage_lookup", LookupRow.COLUMNS, (r.as_tuple() for r in rows))
+        cur.execute(query("lookup_checksum"))
+        before = cur.fetchone()[0]
         cur.execute(query("replace_lookup"))
-        cur.execute(query("apply_stages"), {"job_ids": None})
-        restaged = cur.rowcount
-        cur.execute(query("history_stages"), {"all": True})
-        cur.execute(query("derive_job_dates"), {"all": True, "start": None, "end": None})
+        cur.execute(query("lookup_checksum"))
+        changed = cur.fetchone()[0] != before
+        restaged = 0
+        # Restaging is a pass over every job and history row: only when the mapping changed.
+        # New rows get their stage where they land (apply_stages, history_stages).
+        if changed:
+            cur.execute(query("apply_stages"), {"job_ids": None})
+            restaged = cur.rowcount
+            cur.execute(query("history_stages"), {"all": True})
+            cur.execute(query("derive_job_dates"), {"all": True, "start": None, "end": None})
     unmapped = [r for r in rows if r.stage is None]
     metadata = {
         "dagster/row_count": len(rows),
         "record_types": len({r.record_type_id for r in rows}),
         "statuses_without_stage": len(unmapped),
+        "mapping_changed": changed,
         "jobs_restaged": restaged,
     }
     if unmapped:
