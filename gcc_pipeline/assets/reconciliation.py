@@ -81,7 +81,7 @@ def reconciliation(
                 revived = cur.rowcount
                 cur.execute(_compose("reconcile_local_count", resource))
                 local_active = cur.fetchone()[0]
-                cur.execute(_compose("reconcile_mark_gone", resource) + sql.SQL(" RETURNING t.id"))
+                cur.execute(_compose("reconcile_mark_gone", resource))
                 gone = cur.rowcount
                 if local_active and gone > MAX_GONE_SHARE * local_active:
                     conn.rollback()

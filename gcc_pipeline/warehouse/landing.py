@@ -140,7 +140,6 @@ class Lander:
         self.partition_key = partition_key
         self.chunk_size = chunk_size
         self.stats = LandingStats()
-        self._columns: list[str] | None = None
         with conn, conn.cursor() as cur:
             cur.execute(query("staging"))
 
@@ -165,9 +164,8 @@ class Lander:
         rows.append((self.target.entity_type, entity_id[:200], digest, reason, excerpt, self.run_id,
                      self.partition_key))  # fmt: skip
         self.stats.quarantined += 1
-        self.stats.reasons[reason.split(" (")[0]] = (
-            self.stats.reasons.get(reason.split(" (")[0], 0) + 1
-        )
+        kind = reason.split(" (")[0]  # "(value)" details vary; the kind is what metadata counts
+        self.stats.reasons[kind] = self.stats.reasons.get(kind, 0) + 1
 
     def _prepare(self, chunk: Sequence[Mapping[str, Any]]) -> "_Prepared":
         raw_rows: list[tuple] = []
