@@ -1,90 +1,86 @@
-"""Asset checks on the warehouse tables: set-based SQL in sql/load/check_*.sql, results with
-metadata the UI shows.
+"""Asset checks on the warehouse tables, evaluated inside the step that writes their asset.
+
+Each check is set-based SQL in sql/load/check_*.sql and a function turning its row into an
+`AssetCheckResult` with the metadata the UI shows. Running them in their asset's step (as
+`check_specs`) costs no step, no process and no extra run of their own; a check can still be
+executed alone from the UI (the step then only evaluates it).
 
 Only stage-mapping completeness blocks (switchable with GCC_BLOCK_ON_UNMAPPED_STATUSES): a job
 without a stage puts wrong numbers into every funnel view, so the analytics views downstream are
-skipped in that run and keep their last (stale but correct) contents. Dagster skips every asset
-downstream of jobs in that run, so job_status_history and sales_reps wait as well: their
-partitions show as missing until the mapping is fixed and the range is rerun.
+skipped in that run and keep their last (stale but correct) contents. History and sales reps read
+the raw jobs, not `jobs`, so they never wait for it.
 """
 
 import json
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
     MetadataValue,
     asset_check,
 )
 from psycopg2 import sql
 
-from gcc_pipeline.partitions import daily_partitions
+from gcc_pipeline.markdown import md_table
+from gcc_pipeline.resources import AccountResource
+from gcc_pipeline.settings import Settings, load_settings
 from gcc_pipeline.stage_mapping import STAGES
+from gcc_pipeline.streams import Table, all_tables, stream_tables, streams_of
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 EXAMPLES = 5  # example ids in a failed check's metadata
-DEFAULT_FRESHNESS_HOURS = 48.0
-
-# Normalized table -> its key columns (checked unique and not null).
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "contacts": ("id",),
-    "jobs": ("id",),
-    "payments": ("id",),
-    "expenses": ("id",),
-    "sales_reps": ("id",),
-    "workflow_status_lookup": ("record_type_id", "status_key"),
-    "job_status_history": ("job_id", "changed_at", "status_name"),
-}
-
-# Normalized table -> the raw entity types it is built from (reconciled per partition).
-RECONCILED: dict[str, tuple[str, ...]] = {
-    "contacts": ("contact",),
-    "jobs": ("job",),
-    "payments": ("payment",),
-    "expenses": ("workorder", "materialorder"),
-}
 
 
-def block_on_unmapped_statuses() -> bool:
-    """GCC_BLOCK_ON_UNMAPPED_STATUSES: "0"/"false"/"no"/"off" lets the analytics refresh despite
-    statuses without a stage (read when the definitions load; default: block)."""
-    value = os.environ.get("GCC_BLOCK_ON_UNMAPPED_STATUSES", "").strip().lower()
-    return value not in ("0", "false", "no", "off")
+@dataclass(frozen=True)
+class CheckInputs:
+    """What a check may read: a cursor on the warehouse, the run, the account settings."""
+
+    cur: Any
+    run_id: str
+    landed_streams: frozenset[str]  # streams this run landed (the raw_reconciled scope)
+    freshness_hours: float
+    blocking: bool  # whether the check being evaluated blocks its downstream
+
+    def row(self, statement: str | sql.Composable, params: dict | None = None) -> dict[str, Any]:
+        rows = self.rows(statement, params)
+        return rows[0]
+
+    def rows(self, statement: str | sql.Composable, params: dict | None = None) -> list[dict]:
+        self.cur.execute(statement, params or {})
+        names = [d[0] for d in self.cur.description]
+        return [dict(zip(names, r, strict=True)) for r in self.cur.fetchall()]
 
 
-def freshness_hours() -> float:
-    """GCC_FRESHNESS_HOURS (default 48), read at run time so a restart is not needed."""
-    raw = os.environ.get("GCC_FRESHNESS_HOURS", "").strip()
-    try:
-        return float(raw) if raw else DEFAULT_FRESHNESS_HOURS
-    except ValueError:
-        return DEFAULT_FRESHNESS_HOURS
+@dataclass(frozen=True)
+class Check:
+    asset: str
+    name: str
+    description: str
+    evaluate: Callable[[CheckInputs], AssetCheckResult]
+    blocking: bool = False
 
+    @property
+    def key(self) -> AssetCheckKey:
+        return AssetCheckKey.from_user_string(f"{self.asset}:{self.name}")
 
-def _fetch(
-    warehouse: WarehouseResource, statement: str | sql.Composable, params: dict | None = None
-) -> list[dict[str, Any]]:
-    with warehouse.connection() as conn, conn, conn.cursor() as cur:
-        cur.execute(statement, params or {})
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    def spec(self) -> AssetCheckSpec:
+        return AssetCheckSpec(
+            self.name, asset=self.asset, description=self.description, blocking=self.blocking
+        )
 
 
 def _ids(values: Sequence[str] | None) -> MetadataValue:
     return MetadataValue.json(list(values or []))
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
-    return MetadataValue.md("\n".join(lines))
 
 
 # ------------------------------------------------------------------ 1. stage-mapping completeness
@@ -127,30 +123,17 @@ def mapping_snippet(gaps: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def stage_mapping_check(blocking: bool) -> AssetChecksDefinition:
-    @asset_check(
-        asset="jobs",
-        name="stage_mapping_complete",
-        blocking=blocking,
-        description=(
-            "Every (record type, status name) of jobs has a stage in workflow_status_lookup "
-            "(test and legacy jobs count too). A job without a stage falls out of every funnel, "
-            "so when blocking, the analytics views downstream are skipped in the same run. "
-            "Metadata lists the gaps and the YAML to add to stage_mappings.yaml."
-        ),
-    )
-    def stage_mapping_complete(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        gaps = _fetch(warehouse, query("check_stage_mapping_gaps"))
-        unmapped = sum(g["job_count"] for g in gaps)
-        metadata: dict[str, Any] = {
-            "unmapped_jobs": unmapped,
-            "unmapped_statuses": len(gaps),
-            "blocking": blocking,
-        }
-        if gaps:
-            metadata["gaps"] = _md_table(
+def _stage_mapping(inputs: CheckInputs) -> AssetCheckResult:
+    gaps = inputs.rows(query("check_stage_mapping_gaps"))
+    unmapped = sum(g["job_count"] for g in gaps)
+    metadata: dict[str, Any] = {
+        "unmapped_jobs": unmapped,
+        "unmapped_statuses": len(gaps),
+        "blocking": inputs.blocking,
+    }
+    if gaps:
+        metadata["gaps"] = MetadataValue.md(
+            md_table(
                 ["record type", "status name", "job count", "workflow", "listed by the API"],
                 [
                     (
@@ -163,44 +146,28 @@ def stage_mapping_check(blocking: bool) -> AssetChecksDefinition:
                     for g in gaps
                 ],
             )
-            metadata["stage_mappings_yaml"] = MetadataValue.md(mapping_snippet(gaps))
-            context.log.warning(
-                f"{unmapped} jobs in {len(gaps)} statuses without a stage; "
-                "add them to gcc_pipeline/stage_mappings.yaml and rematerialize "
-                "workflow_status_lookup"
-            )
-        return AssetCheckResult(
-            passed=not gaps, severity=AssetCheckSeverity.ERROR, metadata=metadata
         )
-
-    return stage_mapping_complete
+        metadata["stage_mappings_yaml"] = MetadataValue.md(mapping_snippet(gaps))
+    return AssetCheckResult(passed=not gaps, severity=AssetCheckSeverity.ERROR, metadata=metadata)
 
 
 # ------------------------------------------------------------------ 2. keys
 
 
-def key_check(table: str, key: Sequence[str]) -> AssetChecksDefinition:
-    """Unique, not-null key: the upserts and every join rely on it, and a schema change that
-    drops a constraint would otherwise go unnoticed."""
+def _keys(table: Table) -> Callable[[CheckInputs], AssetCheckResult]:
     statement = sql.SQL(query("check_keys")).format(
-        table=sql.Identifier(table), key=sql.SQL(", ").join(sql.Identifier(c) for c in key)
+        table=sql.Identifier(table.name),
+        key=sql.SQL(", ").join(sql.Identifier(c) for c in table.key),
     )
 
-    @asset_check(
-        asset=table,
-        name="key_unique_not_null",
-        description=(
-            f"({', '.join(key)}) is unique and never NULL in {table}: upserts and joins rely on it."
-        ),
-    )
-    def _check(warehouse: WarehouseResource) -> AssetCheckResult:
-        (row,) = _fetch(warehouse, statement, {"examples": EXAMPLES})
+    def evaluate(inputs: CheckInputs) -> AssetCheckResult:
+        row = inputs.row(statement, {"examples": EXAMPLES})
         bad = row["duplicated_keys"] + row["rows_with_null_key"]
         return AssetCheckResult(
             passed=bad == 0,
             severity=AssetCheckSeverity.ERROR,
             metadata={
-                "key": ", ".join(key),
+                "key": ", ".join(table.key),
                 "total_rows": row["total_rows"],
                 "duplicated_keys": row["duplicated_keys"],
                 "rows_with_duplicated_keys": int(row["rows_with_duplicated_keys"]),
@@ -209,23 +176,47 @@ def key_check(table: str, key: Sequence[str]) -> AssetChecksDefinition:
             },
         )
 
-    return _check
+    return evaluate
 
 
-# ------------------------------------------------------------------ 3. payments -> jobs
+# ------------------------------------------------------------------ 3. raw -> normalized
 
 
-@asset_check(
-    asset="payments",
-    name="payments_link_to_jobs",
-    additional_deps=["jobs"],
-    description=(
-        "Every payment links to a job the warehouse has; orphans are left out of revenue by "
-        "record type and job profitability. WARN: usually a job not loaded yet or deleted."
-    ),
-)
-def payments_link_to_jobs(warehouse: WarehouseResource) -> AssetCheckResult:
-    (row,) = _fetch(warehouse, query("check_payments_jobs"), {"examples": EXAMPLES})
+def _raw_reconciled(table: Table) -> Callable[[CheckInputs], AssetCheckResult]:
+    streams = [s.name for s in streams_of(table)]
+    statement = sql.SQL(query("check_reconciliation")).format(table=sql.Identifier(table.name))
+
+    def evaluate(inputs: CheckInputs) -> AssetCheckResult:
+        run_id = inputs.run_id if inputs.landed_streams & set(streams) else None
+        if run_id is None:  # executed alone: the latest run that landed these streams
+            found = inputs.rows(query("latest_landing_run"), {"streams": streams})
+            run_id = found[0]["run_id"] if found else ""
+        row = inputs.row(
+            statement,
+            {"entity_types": [s.entity_type for s in streams_of(table)], "run_id": run_id,
+             "examples": EXAMPLES},
+        )  # fmt: skip
+        return AssetCheckResult(
+            passed=row["missing"] == 0,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "run_checked": run_id or "(none yet)",
+                "raw": row["raw"],
+                "normalized": row["normalized"],
+                "quarantined": row["quarantined"],
+                "missing": row["missing"],
+                "missing_examples": _ids(row["examples"]),
+            },
+        )
+
+    return evaluate
+
+
+# ------------------------------------------------------------------ 4. links and money
+
+
+def _payments_link_to_jobs(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_payments_jobs"), {"examples": EXAMPLES})
     orphans = row["without_job"] + row["unknown_job"]
     return AssetCheckResult(
         passed=orphans == 0,
@@ -241,16 +232,8 @@ def payments_link_to_jobs(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-# ------------------------------------------------------------------ 4. money sanity
-
-
-@asset_check(
-    asset="payments",
-    name="payment_amounts_sane",
-    description="Credit never exceeds the total and no amount is negative (net revenue would lie).",
-)
-def payment_amounts_sane(warehouse: WarehouseResource) -> AssetCheckResult:
-    (row,) = _fetch(warehouse, query("check_payment_amounts"), {"examples": EXAMPLES})
+def _payment_amounts(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_payment_amounts"), {"examples": EXAMPLES})
     return AssetCheckResult(
         passed=row["credit_above_total"] + row["negative_amount"] == 0,
         severity=AssetCheckSeverity.ERROR,
@@ -263,13 +246,8 @@ def payment_amounts_sane(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-@asset_check(
-    asset="expenses",
-    name="expense_amounts_sane",
-    description="No expense has a negative cost (gross profit would be overstated).",
-)
-def expense_amounts_sane(warehouse: WarehouseResource) -> AssetCheckResult:
-    (row,) = _fetch(warehouse, query("check_expense_amounts"), {"examples": EXAMPLES})
+def _expense_amounts(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_expense_amounts"), {"examples": EXAMPLES})
     return AssetCheckResult(
         passed=row["negative_amount"] == 0,
         severity=AssetCheckSeverity.ERROR,
@@ -281,67 +259,11 @@ def expense_amounts_sane(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-# ------------------------------------------------------------------ 5. raw -> normalized
+# ------------------------------------------------------------------ 5. history and freshness
 
 
-def reconciliation_check(table: str, entity_types: Sequence[str]) -> AssetChecksDefinition:
-    """Per partition (range runs: the whole range): nothing landed raw is silently dropped."""
-    statement = sql.SQL(query("check_reconciliation")).format(table=sql.Identifier(table))
-
-    @asset_check(
-        asset=table,
-        name="raw_reconciled",
-        partitions_def=daily_partitions,
-        description=(
-            f"Every {'/'.join(entity_types)} landed raw in the run's partition window is in "
-            f"{table} or in jobnimbus_quarantine: nothing is silently dropped."
-        ),
-    )
-    def _check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        window = context.partition_time_window
-        (row,) = _fetch(
-            warehouse,
-            statement,
-            {
-                "entity_types": list(entity_types),
-                "start": window.start,
-                "end": window.end,
-                "examples": EXAMPLES,
-            },
-        )
-        return AssetCheckResult(
-            passed=row["missing"] == 0,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={
-                "window": f"[{window.start.isoformat()}, {window.end.isoformat()})",
-                "raw": row["raw"],
-                "normalized": row["normalized"],
-                "quarantined": row["quarantined"],
-                "missing": row["missing"],
-                "missing_examples": _ids(row["examples"]),
-            },
-        )
-
-    return _check
-
-
-# ------------------------------------------------------------------ 6. history
-
-
-@asset_check(
-    asset="job_status_history",
-    name="history_consistent",
-    additional_deps=["jobs"],
-    description=(
-        "No job repeats its status in consecutive history rows and no change predates the job "
-        "(1 s slack). WARN: these distort stage velocity, not stages, revenue or counts, and "
-        "JobNimbus notes can legitimately repeat a status or carry imported timestamps."
-    ),
-)
-def history_consistent(warehouse: WarehouseResource) -> AssetCheckResult:
-    (row,) = _fetch(warehouse, query("check_history"), {"examples": EXAMPLES})
+def _history_consistent(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_history"), {"examples": EXAMPLES})
     return AssetCheckResult(
         passed=row["repeated_status_rows"] + row["changes_before_job_created"] == 0,
         severity=AssetCheckSeverity.WARN,
@@ -355,20 +277,9 @@ def history_consistent(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
-# ------------------------------------------------------------------ 7. freshness
-
-
-@asset_check(
-    asset="jobs",
-    name="jobs_fresh",
-    description=(
-        "The newest job date_updated is at most GCC_FRESHNESS_HOURS (default 48) old: an older "
-        "one means ingestion stalled (or the account was idle). WARN, never blocking."
-    ),
-)
-def jobs_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
-    (row,) = _fetch(warehouse, query("check_jobs_freshness"))
-    limit = freshness_hours()
+def _jobs_fresh(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_jobs_freshness"))
+    limit = inputs.freshness_hours
     newest, lag = row["newest_date_updated"], row["lag_hours"]
     metadata: dict[str, Any] = {
         "newest_date_updated": newest.isoformat() if newest else "(no jobs)",
@@ -387,20 +298,114 @@ def jobs_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
 # ------------------------------------------------------------------ all
 
 
-def build_asset_checks(
-    block_unmapped: Callable[[], bool] = block_on_unmapped_statuses,
-) -> list[AssetChecksDefinition]:
-    """Every check; rebuild (e.g. in tests) after changing GCC_BLOCK_ON_UNMAPPED_STATUSES."""
-    return [
-        stage_mapping_check(blocking=block_unmapped()),
-        *(key_check(table, key) for table, key in TABLE_KEYS.items()),
-        payments_link_to_jobs,
-        payment_amounts_sane,
-        expense_amounts_sane,
-        *(reconciliation_check(table, types) for table, types in RECONCILED.items()),
-        history_consistent,
-        jobs_fresh,
-    ]
+def build_checks(settings: Settings) -> tuple[Check, ...]:
+    """Every check; the stage-mapping check blocks unless GCC_BLOCK_ON_UNMAPPED_STATUSES is off."""
+    reconciled = [t for t in stream_tables() if any(s.reconciled for s in streams_of(t))]
+    return (
+        Check(
+            "jobs",
+            "stage_mapping_complete",
+            "Every (record type, status name) of jobs has a stage in workflow_status_lookup (test "
+            "and legacy jobs count too). A job without a stage falls out of every funnel, so when "
+            "blocking the analytics views downstream are skipped in the same run. Metadata lists "
+            "the gaps and the YAML to add to stage_mappings.yaml.",
+            _stage_mapping,
+            blocking=settings.block_on_unmapped_statuses,
+        ),
+        *(
+            Check(t.name, "key_unique_not_null",
+                  f"({', '.join(t.key)}) is unique and never NULL in {t.name}: upserts and joins "
+                  "rely on it.", _keys(t))
+            for t in all_tables()
+        ),
+        *(
+            Check(t.name, "raw_reconciled",
+                  f"Every {'/'.join(s.entity_type for s in streams_of(t))} payload the latest load "
+                  f"landed raw is in {t.name} or in jobnimbus_quarantine: nothing is silently "
+                  "dropped.", _raw_reconciled(t))
+            for t in reconciled
+        ),
+        Check("payments", "payments_link_to_jobs",
+              "Every payment links to a job the warehouse has. WARN: usually a job not loaded "
+              "yet or deleted; such payments count as revenue under '(unknown job)'.",
+              _payments_link_to_jobs),
+        Check("payments", "payment_amounts_sane",
+              "Credit never exceeds the total and no amount is negative (net revenue would lie).",
+              _payment_amounts),
+        Check("expenses", "expense_amounts_sane",
+              "No expense has a negative cost (gross profit would be overstated).",
+              _expense_amounts),
+        Check("job_status_history", "history_consistent",
+              "No job repeats its status in consecutive history rows and no change predates the "
+              "job (1 s slack). WARN: these distort stage velocity, not stages or revenue, and "
+              "JobNimbus notes can legitimately repeat a status or carry imported timestamps.",
+              _history_consistent),
+        Check("jobs", "jobs_fresh",
+              "The newest job date_updated is at most GCC_FRESHNESS_HOURS (default 48) old: an "
+              "older one means ingestion stalled (or the account was idle). WARN.",
+              _jobs_fresh),
+    )  # fmt: skip
 
 
-ASSET_CHECKS: list[AssetChecksDefinition] = build_asset_checks()
+CHECKS: tuple[Check, ...] = build_checks(load_settings())
+
+
+def checks_on(assets: Iterable[str], checks: Sequence[Check] = CHECKS) -> tuple[Check, ...]:
+    """The checks of these assets that run inside their asset's step (all but the blocking one)."""
+    wanted = set(assets)
+    return tuple(c for c in checks if c.asset in wanted and not c.blocking)
+
+
+def standalone(check: Check, deps: Sequence[str] = ()) -> AssetChecksDefinition:
+    """A blocking check as a step of its own: in its asset's step a failure would fail the step
+    (and everything downstream of it); alone, it only holds back what depends on its asset."""
+
+    @asset_check(
+        asset=check.asset,
+        name=check.name,
+        description=check.description,
+        blocking=check.blocking,
+        additional_deps=list(deps),
+    )
+    def _check(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource, account: AccountResource
+    ) -> AssetCheckResult:
+        with warehouse.connection() as conn, conn, conn.cursor() as cur:
+            return check.evaluate(
+                CheckInputs(cur, context.run.run_id, frozenset(), account.freshness_hours,
+                            check.blocking)
+            )  # fmt: skip
+
+    return _check
+
+
+STANDALONE_CHECKS = [standalone(c) for c in CHECKS if c.blocking]
+
+
+def evaluate(
+    context: AssetExecutionContext,
+    conn: Any,
+    checks: Sequence[Check],
+    *,
+    freshness_hours: float,
+    landed_streams: Iterable[str] = (),
+) -> Iterator[AssetCheckResult]:
+    """The results of the checks selected in this step, each in its own transaction."""
+    selected = context.selected_asset_check_keys
+    landed = frozenset(landed_streams)
+    for check in checks:
+        if check.key not in selected:
+            continue
+        with conn, conn.cursor() as cur:
+            result = check.evaluate(
+                CheckInputs(cur, context.run.run_id, landed, freshness_hours, check.blocking)
+            )
+        if not result.passed:
+            context.log.warning(f"check {check.asset}:{check.name} failed")
+        yield AssetCheckResult(
+            asset_key=check.key.asset_key,
+            check_name=check.name,
+            passed=result.passed,
+            severity=result.severity,
+            metadata=result.metadata,
+        )

@@ -3,21 +3,29 @@
 import argparse
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from gcc_pipeline import run_command
+from gcc_pipeline.sandbox import command as sandbox_command
+from gcc_pipeline.say import say
 from gcc_pipeline.settings import ConfigError, load_settings
 
 
-def _say(message: str) -> None:
-    print(f"gcc: {message}", file=sys.stderr, flush=True)
-
-
 def _db_url(args: argparse.Namespace) -> int:
-    from gcc_pipeline.warehouse.server import resolve_target
+    from gcc_pipeline.warehouse.server import loopback_url, resolve_target
     from gcc_pipeline.warehouse.urls import redact
 
-    target = resolve_target(load_settings())
-    _say(f"using {target.describe()}")
+    settings = load_settings()
+    target = resolve_target(settings)
+    say(f"using {target.describe()}")
+    if target.embedded and not args.socket:
+        tcp = loopback_url(settings.home)
+        print(tcp)
+        say(
+            "that is the TCP address, for desktop SQL tools and other programs (psql, BI tools); "
+            "gcc itself uses the unix socket (`gcc db url --socket`)"
+        )
+        return 0
     print(target.warehouse_url if args.reveal else redact(target.warehouse_url))
     return 0
 
@@ -25,7 +33,7 @@ def _db_url(args: argparse.Namespace) -> int:
 def _db_migrate(args: argparse.Namespace) -> int:
     from gcc_pipeline.environment import prepare
 
-    env = prepare(announce=_say)
+    env = prepare(announce=say)
     applied = env.migration.applied
     print(
         f"schema: applied {len(applied)} file(s){': ' + ', '.join(applied) if applied else ''}; "
@@ -47,11 +55,13 @@ def _db_grant_reader(args: argparse.Namespace) -> int:
     from gcc_pipeline.environment import prepare
     from gcc_pipeline.warehouse.roles import grant_reader, reader_config
 
-    config = reader_config()  # before anything starts: a missing password is one line
-    env = prepare(announce=_say)
+    config = reader_config(
+        load_settings()
+    )  # before anything starts: a missing password is one line
+    env = prepare(announce=say)
     done = grant_reader(env.target.warehouse_url, config)
     for warning in done.warnings:
-        _say(f"warning: {warning}")
+        say(f"warning: {warning}")
     print(done.describe())
     return 0
 
@@ -68,9 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="ACTION")
     url = db_verbs.add_parser(
-        "url", help="print the warehouse connection URL", description="Print the warehouse URL."
+        "url",
+        help="print the warehouse connection URL",
+        description="Print the warehouse URL. For the embedded server: its TCP address on "
+        "127.0.0.1 (for SQL tools); --socket prints the unix-socket URL gcc uses.",
     )
     url.add_argument("--reveal", action="store_true", help="print the password too")
+    url.add_argument(
+        "--socket",
+        action="store_true",
+        help="embedded server: the unix-socket URL gcc uses (default: its 127.0.0.1 address)",
+    )
     url.set_defaults(handler=_db_url)
     db_verbs.add_parser(
         "migrate",
@@ -88,14 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "and on every analytics view, nothing else. Idempotent.",
     ).set_defaults(handler=_db_grant_reader)
 
-    for module in ("gcc_pipeline.sandbox.command", "gcc_pipeline.run_command"):
-        try:
-            add_parser: Callable[[argparse._SubParsersAction], None] = __import__(
-                module, fromlist=["add_parser"]
-            ).add_parser
-        except ImportError:
-            continue
-        add_parser(verbs)
+    sandbox_command.add_parser(verbs)
+    run_command.add_parser(verbs)
     return parser
 
 
@@ -105,10 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except ConfigError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
-        _say("interrupted")
+        say("interrupted")
         return 130
 
 

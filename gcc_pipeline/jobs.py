@@ -1,32 +1,37 @@
-"""Asset jobs the schedules and sensors launch."""
+"""Asset jobs: what `gcc run`, the schedules and the sensors launch, each a named, re-executable
+job in the UI. Everything runs in one process per run (no process per step or check): the load
+itself is concurrent inside its step."""
 
 from dagster import AssetSelection, define_asset_job
 
-from gcc_pipeline.partitions import daily_partitions
+ALL_BUT_RECONCILIATION = AssetSelection.all() - AssetSelection.assets("reconciliation")
+ANALYTICS = AssetSelection.groups("analytics")
+# Run config selecting the compact console logger of console.py, for the runs `gcc run`, the
+# schedules and the sensors launch (a run without logger config, such as a UI materialization,
+# uses Dagster's console at dagster.yaml's python_log_level, INFO).
+COMPACT_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
-INGESTION_GROUPS = ("raw", "normalized", "history")
-
-# Ingestion: raw -> normalized -> history for a range of daily partitions (plus the unpartitioned
-# lookup and sales reps, which are cheap: one request each).
-ingest_job = define_asset_job(
-    "ingest_job",
-    selection=AssetSelection.groups(*INGESTION_GROUPS) - AssetSelection.keys("reconciliation"),
-    partitions_def=daily_partitions,
-    description="Fetch a range of daily windows, land raw, upsert tables, extend status history.",
+# The whole pipeline: reference tables, every stream, history, then the analytics views (held
+# back by a failed blocking check). `gcc run` and the nightly schedule run it.
+sync_job = define_asset_job(
+    "sync_job",
+    selection=ALL_BUT_RECONCILIATION,
+    description="Load the JobNimbus streams (incrementally, or whole months), extend the status "
+    "history, refresh every analytics view and run every check.",
 )
 
-# Nightly: the same, then every analytics view (blocked by a failed blocking check).
-nightly_job = define_asset_job(
-    "nightly_job",
-    selection=(AssetSelection.groups(*INGESTION_GROUPS, "analytics"))
-    - AssetSelection.keys("reconciliation"),
-    partitions_def=daily_partitions,
-    description="Ingest the latest days, then refresh every analytics view.",
+# The same without the views, for frequent runs (automation refreshes the views when it is due).
+ingest_job = define_asset_job(
+    "ingest_job",
+    selection=ALL_BUT_RECONCILIATION - ANALYTICS,
+    description="Load what changed in the JobNimbus streams and extend the status history.",
 )
 
 reconciliation_job = define_asset_job(
     "reconciliation_job",
-    selection=AssetSelection.keys("reconciliation"),
+    selection=AssetSelection.assets("reconciliation"),
     description="Compare ids and date_updated with the API; reload what filters missed, "
     "mark what disappeared.",
 )
+
+JOBS = [sync_job, ingest_job, reconciliation_job]

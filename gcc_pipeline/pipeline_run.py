@@ -1,16 +1,38 @@
-"""The whole pipeline as one recorded Dagster run, and the summary `gcc run` prints."""
+"""`gcc run`: decide what to load, run `sync_job` as one recorded Dagster run, summarize it.
 
+A first run loads every month from GCC_START_DATE; later runs catch up from each stream's
+high-water mark (`--full` reloads everything, `--since` from a date). The run is a named job in
+the instance `gcc dev` opens, so it shows in the UI like a scheduled one.
+"""
+
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
+from psycopg2 import sql
 
 from gcc_pipeline.environment import Environment
+from gcc_pipeline.failures import record_failure
+from gcc_pipeline.jobs import COMPACT_LOGS
+from gcc_pipeline.settings import PROJECT_ROOT, Settings
+from gcc_pipeline.streams import STREAMS, all_tables
+from gcc_pipeline.sync.state import SyncState, read_states
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.server import connect
 
-EXCLUDED_FROM_RUN = {"reconciliation"}  # weekly, on its own schedule
+JOB = "sync_job"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    first: str  # first partition key
+    last: str
+    run_config: dict[str, Any]
+    message: str  # the first line `gcc run` prints
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,7 @@ class Outcome:
     success: bool
     checks: list[CheckOutcome] = field(default_factory=list)
     not_materialized: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per failed step
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -38,36 +61,91 @@ class Outcome:
         return self.success and not any(c.severity == "ERROR" for c in self.failed_checks)
 
 
-def run_everything(env: Environment, progress: Callable[[str], None]) -> Outcome:
-    """Every partition from GCC_START_DATE to today in one run (a single backfill chunk), then
-    the analytics views and every check, recorded in the instance `gcc dev` opens."""
-    from gcc_pipeline.definitions import defs
-    from gcc_pipeline.partitions import daily_partitions
+def instance_for(settings: Settings) -> dg.DagsterInstance:
+    """The instance `gcc dev` opens: dagster.yaml of the project, state under GCC_HOME."""
+    from dagster._core.instance.ref import InstanceRef
 
-    instance = dg.DagsterInstance.get()
-    keys = daily_partitions.get_partition_keys()
-    assets = [
-        a for a in defs.assets
-        if not {k.to_user_string() for k in a.keys} & EXCLUDED_FROM_RUN
-    ]  # fmt: skip
-    progress(f"materializing partitions {keys[0]}..{keys[-1]} ({len(keys)} days) as one run")
-    result = dg.materialize(
-        [*assets, *(defs.asset_checks or [])],
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_ref(
+        InstanceRef.from_dir(str(home), config_dir=str(PROJECT_ROOT))
+    )
+
+
+def _local(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def plan_run(
+    settings: Settings, states: dict[str, SyncState], *, full: bool, since: date | None
+) -> RunPlan:
+    from gcc_pipeline.partitions import history_start, month_key, monthly_partitions
+
+    keys = monthly_partitions.get_partition_keys()
+    first, last = keys[0], keys[-1]
+    floor = history_start(settings)
+    if since is not None:
+        moment = datetime.combine(since, datetime.min.time(), ZoneInfo(settings.timezone))
+        return RunPlan(
+            month_key(moment), last, {"since": moment.isoformat()},
+            f"reloading from {since.isoformat()} (--since): months {month_key(moment)}..{last}",
+        )  # fmt: skip
+    missing = [s.name for s in STREAMS if s.name not in states]
+    behind = [s.name for s in STREAMS if s.name in states and states[s.name].covered_from > floor]
+    if full or missing or behind:
+        why = (
+            "--full" if full
+            else "first load" if len(missing) == len(STREAMS)
+            else f"never fully loaded: {', '.join(missing)}" if missing
+            else f"GCC_START_DATE moved earlier than what {', '.join(behind)} covered"
+        )  # fmt: skip
+        return RunPlan(
+            first, last, {},
+            f"{why}: every month from {first[:7]} to {last[:7]} ({len(keys)} partitions)",
+        )  # fmt: skip
+    frontier = min(state.frontier for state in states.values())
+    return RunPlan(
+        last, last, {"incremental": True},
+        f"catching up from {_local(frontier, settings)} ({settings.timezone}); "
+        "each stream from its own high-water mark",
+    )  # fmt: skip
+
+
+def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
+    conn = connect(env.target.warehouse_url)
+    try:
+        states = read_states(conn)
+    finally:
+        conn.close()
+    return plan_run(env.settings, states, full=full, since=since)
+
+
+def run_sync(
+    env: Environment, instance: dg.DagsterInstance, plan: RunPlan, progress: Callable[[str], None]
+) -> Outcome:
+    """`sync_job` over the plan's partitions, in this process, recorded in `instance`."""
+    from gcc_pipeline.definitions import defs
+
+    job = defs.resolve_job_def(JOB)
+    run_config: dict[str, Any] = dict(COMPACT_LOGS)
+    if plan.run_config:
+        run_config["ops"] = {"jobnimbus": {"config": plan.run_config}}
+    result = job.execute_in_process(
         instance=instance,
-        resources=defs.resources,
+        run_config=run_config,
         tags={
-            "dagster/asset_partition_range_start": keys[0],
-            "dagster/asset_partition_range_end": keys[-1],
+            "dagster/asset_partition_range_start": plan.first,
+            "dagster/asset_partition_range_end": plan.last,
             "gcc/launched_by": "gcc run",
+            "gcc/host": socket.gethostname(),
         },
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         raise_on_error=False,
     )
     done = {
         e.materialization.asset_key.to_user_string()
         for e in result.get_asset_materialization_events()
     }
-    wanted = {k.to_user_string() for a in assets for k in a.keys}
+    wanted = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
     checks = [
         CheckOutcome(
             asset=e.asset_key.to_user_string(),
@@ -78,7 +156,34 @@ def run_everything(env: Environment, progress: Callable[[str], None]) -> Outcome
         )
         for e in result.get_asset_check_evaluations()
     ]
-    return Outcome(result.run_id, result.success, checks, sorted(wanted - done))
+    errors = [_first_line(e) for e in result.all_events if e.is_step_failure]
+    if not result.success:
+        conn = connect(env.target.warehouse_url)
+        try:
+            record_failure(
+                conn, run_id=result.run_id, job_name=JOB,
+                message="; ".join(errors) or "run failed",
+                webhook_url=env.settings.failure_webhook_url or "",
+            )  # fmt: skip
+        finally:
+            conn.close()
+    return Outcome(result.run_id, result.success, checks, sorted(wanted - done), errors)
+
+
+def _first_line(event: dg.DagsterEvent) -> str:
+    error = event.step_failure_data.error
+    message = (error.message if error else "step failed").strip().splitlines()
+    step = event.step_key or "run"
+    return f"{step}: {message[0] if message else 'failed'}"
+
+
+def _counts_statement() -> sql.Composed:
+    """Rows of every table the registry knows, then the raw events and the quarantine."""
+    tables = [t.name for t in all_tables()] + ["jobnimbus_raw_events", "jobnimbus_quarantine"]
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(t), sql.Identifier(t))
+        for t in tables
+    )
 
 
 def _money(value: Any) -> str:
@@ -86,18 +191,19 @@ def _money(value: Any) -> str:
 
 
 def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
-    lines = [
-        "",
+    """Rows, checks and headline numbers; after a failure only what failed (no stale figures)."""
+    head = (
         f"gcc run {'finished' if outcome.success else 'FAILED'} in {seconds:.1f} s "
-        f"(Dagster run {outcome.run_id[:8]}; `gcc dev` shows it)",
-        "",
-        "rows per table:",
-    ]
+        f"(Dagster run {outcome.run_id[:8]} of {JOB}; `gcc dev` shows it)"
+    )
+    if not outcome.success:
+        return "\n".join(["", head, *(f"  {e}" for e in outcome.errors)])
+    lines = ["", head, "", "rows per table:"]
     conn = connect(env.target.warehouse_url)
     try:
         with conn.cursor() as cur:
-            cur.execute(query("summary_counts"))
-            lines += [f"  {name:<24}{count:>12,}" for name, count in cur.fetchall()]
+            cur.execute(_counts_statement())
+            lines += [f"  {name:<26}{count:>12,}" for name, count in cur.fetchall()]
             passed = sum(c.passed for c in outcome.checks)
             lines += ["", f"checks: {passed} passed, {len(outcome.failed_checks)} failed"]
             for check in outcome.failed_checks:

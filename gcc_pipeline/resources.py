@@ -1,20 +1,42 @@
-"""The resources every asset, check and sensor uses, configured from the environment."""
+"""The resources assets, checks, sensors and schedules use, configured from `Settings`.
 
-import os
+These are what the UI's resource page and launchpad show: the API key stays an `EnvVar` (Dagster
+resolves it at run time and never stores its value), the rest are plain values read once by
+settings.py.
+"""
 
-from dagster import EnvVar
+from dagster import ConfigurableResource, EnvVar
 
-from gcc_pipeline.jobnimbus import DEFAULT_BASE_URL, JobNimbusResource
+from gcc_pipeline.jobnimbus import JobNimbusResource
+from gcc_pipeline.settings import Settings, load_settings
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 
-def build_resources() -> dict[str, object]:
+class AccountResource(ConfigurableResource):
+    """Account-level settings: the time zone months follow, where history starts, when data
+    counts as stale, where failed runs are posted."""
+
+    timezone: str = "UTC"
+    start_date: str
+    freshness_hours: float = 48.0
+    failure_webhook_url: str = ""
+
+
+def build_resources(settings: Settings | None = None) -> dict[str, object]:
+    settings = settings or load_settings()
+    webhook = EnvVar("GCC_FAILURE_WEBHOOK_URL") if settings.failure_webhook_url else ""
     return {
-        # The key stays an EnvVar: Dagster resolves it at run time and never stores its value.
         "jobnimbus": JobNimbusResource(
             api_key=EnvVar("JOBNIMBUS_API_KEY"),
-            base_url=os.environ.get("JOBNIMBUS_BASE_URL") or DEFAULT_BASE_URL,
-            requests_per_minute=int(os.environ.get("JOBNIMBUS_REQUESTS_PER_MINUTE") or 0),
+            base_url=settings.jobnimbus_base_url,
+            requests_per_minute=settings.requests_per_minute,
+            max_concurrency=settings.max_concurrency,
         ),
         "warehouse": WarehouseResource(),
+        "account": AccountResource(
+            timezone=settings.timezone,
+            start_date=settings.start_date,
+            freshness_hours=settings.freshness_hours,
+            failure_webhook_url=webhook,
+        ),
     }

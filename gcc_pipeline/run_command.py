@@ -1,51 +1,99 @@
 """`gcc run` (the README's main job) and `gcc dev` (the Dagster UI), on the same defaults."""
 
 import argparse
+import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gcc_pipeline.environment import Environment, prepare
-from gcc_pipeline.settings import PROJECT_ROOT
+from gcc_pipeline.environment import Environment, prepare, resolve_account_timezone
+from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusError
+from gcc_pipeline.say import say
+from gcc_pipeline.settings import (
+    PROJECT_ROOT,
+    ConfigError,
+    Settings,
+    child_environment,
+    export,
+)
+
+PREFLIGHT_TIMEOUT = (3.0, 10.0)
 
 
-def _say(message: str) -> None:
-    print(f"gcc: {message}", file=sys.stderr, flush=True)
-
-
-def _start_sandbox_if_needed(env: Environment) -> Any:
+def start_sandbox_if_needed(settings: Settings, *, live: bool = False) -> Any:
     """No JOBNIMBUS_API_KEY: serve the built-in sandbox and point the pipeline at it."""
-    if not env.settings.uses_sandbox:
-        _say(f"JobNimbus: API at {env.settings.jobnimbus_base_url}")
+    if not settings.uses_sandbox:
+        say(f"JobNimbus: API at {settings.jobnimbus_base_url}")
         return None
     from gcc_pipeline.sandbox import start_sandbox
 
-    jobs = int(os.environ.get("GCC_SANDBOX_JOBS") or 2000)
-    seed = int(os.environ.get("GCC_SANDBOX_SEED") or 1)
-    history = int(os.environ.get("GCC_SANDBOX_HISTORY_DAYS") or 365)
+    box = settings.sandbox
     key = secrets.token_hex(16)
-    server = start_sandbox(jobs=jobs, seed=seed, api_key=key, history_days=history)
-    os.environ["JOBNIMBUS_BASE_URL"] = server.base_url
-    os.environ["JOBNIMBUS_API_KEY"] = key
-    _say(
-        f"JobNimbus: built-in sandbox at {server.base_url} ({jobs} jobs, seed {seed}); "
-        "set JOBNIMBUS_API_KEY to read a real account"
+    server = start_sandbox(
+        jobs=box.jobs, seed=box.seed, api_key=key, history_days=box.history_days,
+        live_minutes=box.live_minutes if live else None,
+    )  # fmt: skip
+    export({"JOBNIMBUS_BASE_URL": server.base_url, "JOBNIMBUS_API_KEY": key})
+    lively = f"; its clock moves a day every {box.live_minutes:g} min" if live else ""
+    say(
+        f"JobNimbus: built-in sandbox at {server.base_url} ({box.jobs} jobs, seed {box.seed}"
+        f"{lively}); set JOBNIMBUS_API_KEY to read a real account"
     )
     return server
 
 
-def _run(args: argparse.Namespace) -> int:
-    env = prepare(announce=_say)
-    server = _start_sandbox_if_needed(env)
-    try:
-        from gcc_pipeline.pipeline_run import run_everything, summarize
+def preflight(settings: Settings) -> dict[str, Any]:
+    """One cheap request before anything starts: a rejected key or an unreachable API is one
+    line in seconds, not minutes of retries inside a run. Returns account/settings."""
+    from gcc_pipeline.settings import load_settings
 
-        started = time.monotonic()
-        outcome = run_everything(env, progress=_say)
+    settings = load_settings()  # the sandbox may just have set the URL and key
+    client = JobNimbusClient(
+        settings.jobnimbus_base_url, settings.jobnimbus_api_key or "", timeout=PREFLIGHT_TIMEOUT,
+        max_retries=1, backoff_factor=0.2,
+    )  # fmt: skip
+    try:
+        with client:
+            return client.settings()
+    except JobNimbusError as exc:
+        raise ConfigError(f"JobNimbus is not usable: {exc}") from None
+
+
+def _environment(args: argparse.Namespace, *, live: bool = False) -> tuple[Environment, Any]:
+    env = prepare(announce=say)
+    server = start_sandbox_if_needed(env.settings, live=live)
+    try:
+        account = preflight(env.settings)
+        settings = resolve_account_timezone(env.settings, account)
+        if settings.timezone_source == "the account":
+            say(f"time zone: {settings.timezone} (the account's; set GCC_TIMEZONE to override)")
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    return Environment(settings, env.target, env.migration), server
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gcc_pipeline.pipeline_run import instance_for, read_plan, run_sync, summarize
+
+    env, server = _environment(args)
+    try:
+        from gcc_pipeline.instance import fail_dead_runs
+
+        plan = read_plan(env, full=args.full, since=args.since)
+        say(plan.message)
+        with instance_for(env.settings) as instance:
+            for run_id in fail_dead_runs(instance):
+                say(f"run {run_id[:8]} had died without finishing; marked it failed")
+            started = time.monotonic()
+            outcome = run_sync(env, instance, plan, progress=say)
         print(summarize(env, outcome, time.monotonic() - started))
         return 0 if outcome.ok else 1
     finally:
@@ -54,36 +102,72 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    env = prepare(announce=_say)
-    server = _start_sandbox_if_needed(env)
+    env, server = _environment(args, live=True)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-               "-h", args.host, "-p", str(args.port)]  # fmt: skip
-    _say(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C stops it)")
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+               "-h", args.host, "-p", str(args.port), "--log-level", "info"]  # fmt: skip
+    say(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+    # DAGSTER_HOME = the project folder: dagster.yaml is read from there (its classes keep the
+    # state under GCC_HOME); the child gets its own session so a signal reaches the whole tree.
+    runtime = env.settings.home / "runtime"  # platformdirs warns when XDG_RUNTIME_DIR is unset
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    environment = child_environment(
+        {"DAGSTER_HOME": str(PROJECT_ROOT), "XDG_RUNTIME_DIR": str(runtime)}
+    )
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, start_new_session=True)
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait(timeout=30)
+        return _supervise(process)
     finally:
         if server is not None:
             server.stop()
 
 
+def _supervise(process: subprocess.Popen) -> int:
+    """Wait for `dagster dev`; on Ctrl-C or SIGTERM ask it to shut down (it stops the webserver,
+    daemon and code server), then make sure nothing of its tree is left."""
+    stopping = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.append(signum)
+        process.send_signal(signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        return 0 if stopping else code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # leftovers of the tree, if any
+
+
 def add_parser(verbs: Any) -> None:
     run = verbs.add_parser(
         "run",
-        help="run the whole pipeline once (backfill, views, checks) and print a summary",
-        description="Apply the schema, materialize every partition from GCC_START_DATE to today "
-        "as one backfill, refresh the analytics views, run the checks and print a summary. "
-        "Without JOBNIMBUS_API_KEY it reads the built-in sandbox (GCC_SANDBOX_JOBS jobs).",
+        help="load what is new (the first time: everything), refresh views, run checks",
+        description="Apply the schema, then load JobNimbus into the warehouse as one Dagster run "
+        "of sync_job: the first time every month from GCC_START_DATE, later from each stream's "
+        "high-water mark. Then refresh the analytics views, run every check and print a "
+        "summary. Without JOBNIMBUS_API_KEY it reads the built-in sandbox.",
+    )
+    mode = run.add_mutually_exclusive_group()
+    mode.add_argument("--full", action="store_true", help="reload everything from GCC_START_DATE")
+    mode.add_argument(
+        "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="reload from this date"
     )
     run.set_defaults(handler=_run)
     dev = verbs.add_parser(
         "dev",
         help="open the Dagster UI on the same warehouse and instance",
-        description="Start `dagster dev` with DAGSTER_HOME and storage set as `gcc run` uses them.",
+        description="Start `dagster dev` (UI, daemon, schedules, sensors) on the state `gcc run` "
+        "uses. With the built-in sandbox the company lives: its clock moves on, so the change "
+        "sensor and the schedules find real changes.",
     )
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)

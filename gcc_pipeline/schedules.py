@@ -1,6 +1,10 @@
-"""Schedules: frequent incremental runs, a nightly run with analytics, a weekly reconciliation."""
+"""Schedules: frequent incremental runs, a nightly run with the analytics, a weekly reconciliation.
 
-import os
+Scheduled runs are incremental: they name the current month and each stream fetches from its
+high-water mark (minus an overlap), so a run with nothing new costs one request per stream.
+"""
+
+from datetime import datetime
 
 from dagster import (
     DefaultScheduleStatus,
@@ -10,55 +14,54 @@ from dagster import (
     schedule,
 )
 
-from gcc_pipeline.jobs import ingest_job, nightly_job, reconciliation_job
-from gcc_pipeline.partitions import daily_partitions
+from gcc_pipeline.jobs import COMPACT_LOGS, ingest_job, reconciliation_job, sync_job
+from gcc_pipeline.partitions import latest_key
 from gcc_pipeline.settings import load_settings
 
 _settings = load_settings()
 
+INCREMENTAL = {**COMPACT_LOGS, "ops": {"jobnimbus": {"config": {"incremental": True}}}}
 
-def latest_range_request(context: ScheduleEvaluationContext, days: int = 2) -> RunRequest:
-    """One run over the last `days` partitions (today included): yesterday's tail is the overlap
-    that catches records whose date_updated landed late."""
-    when = context.scheduled_execution_time
-    keys = daily_partitions.get_partition_keys(current_time=when)
-    last = keys[-1]
-    first = keys[max(0, len(keys) - days)]
+
+def incremental_request(when: datetime, run_key: str) -> RunRequest:
+    """One incremental run of the month holding `when`."""
     return RunRequest(
-        run_key=f"{last}@{when.isoformat()}",
-        tags={
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
+        run_key=run_key,
+        partition_key=latest_key(when),
+        run_config=INCREMENTAL,
     )
 
 
 @schedule(
-    cron_schedule=os.environ.get("GCC_INCREMENTAL_CRON") or "7 * * * *",
+    cron_schedule=_settings.incremental_cron,
     job=ingest_job,
     execution_timezone=_settings.timezone,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Hourly: fetch what changed in the latest two daily windows.",
+    description="Hourly (GCC_INCREMENTAL_CRON): load what changed since each stream's "
+    "high-water mark.",
 )
 def incremental_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-    return latest_range_request(context)
+    when = context.scheduled_execution_time
+    return incremental_request(when, f"incremental@{when.isoformat()}")
 
 
 @schedule(
     cron_schedule="30 2 * * *",
-    job=nightly_job,
+    job=sync_job,
     execution_timezone=_settings.timezone,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Nightly: ingest the latest windows and refresh every analytics view.",
+    description="Nightly: load what changed and refresh every analytics view.",
 )
 def nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest:
-    return latest_range_request(context, days=3)
+    when = context.scheduled_execution_time
+    return incremental_request(when, f"nightly@{when.isoformat()}")
 
 
 reconciliation_schedule = ScheduleDefinition(
     name="reconciliation_schedule",
     cron_schedule="0 4 * * 0",
     job=reconciliation_job,
+    run_config=COMPACT_LOGS,
     execution_timezone=_settings.timezone,
     default_status=DefaultScheduleStatus.RUNNING,
     description="Weekly (Sunday 04:00): full id/date_updated comparison with the API.",

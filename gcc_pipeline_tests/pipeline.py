@@ -3,11 +3,15 @@
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 
 from gcc_pipeline.jobnimbus import JobNimbusResource
+from gcc_pipeline.partitions import month_key
+from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.sandbox import SandboxServer, start_sandbox
+from gcc_pipeline.settings import load_settings
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
@@ -23,11 +27,27 @@ def sandbox(jobs: int = 200, seed: int = 11, **config: object) -> Iterator[Sandb
         server.stop()
 
 
-def resources(server: SandboxServer, warehouse_url: str) -> dict[str, object]:
+def resources(server: SandboxServer, warehouse_url: str, **jobnimbus: Any) -> dict[str, object]:
+    settings = load_settings()
     return {
-        "jobnimbus": JobNimbusResource(api_key=API_KEY, base_url=server.base_url),
+        "jobnimbus": JobNimbusResource(api_key=API_KEY, base_url=server.base_url, **jobnimbus),
         "warehouse": WarehouseResource(url=warehouse_url),
+        "account": AccountResource(
+            timezone=settings.timezone,
+            start_date=settings.start_date,
+            freshness_hours=settings.freshness_hours,
+        ),
     }
+
+
+def pipeline_assets() -> list[object]:
+    """Every asset but the analytics views and the weekly reconciliation."""
+    from gcc_pipeline.definitions import defs
+
+    return [
+        a for a in defs.assets
+        if not _is_analytics(a) and dg.AssetKey("reconciliation") not in getattr(a, "keys", ())
+    ]  # fmt: skip
 
 
 def materialize_range(
@@ -39,23 +59,29 @@ def materialize_range(
     assets: Sequence[object] | None = None,
     instance: dg.DagsterInstance | None = None,
     raise_on_error: bool = True,
+    incremental: bool = False,
+    since: str | None = None,
+    selection: object = None,
+    **jobnimbus: Any,
 ) -> dg.ExecuteInProcessResult:
-    """One run over the daily partitions [start, end] (inclusive), as a backfill chunk would."""
-    from gcc_pipeline.definitions import defs
-
-    selected = (
-        list(assets) if assets is not None else [a for a in defs.assets if not _is_analytics(a)]
-    )
+    """One run over the months holding [start, end] (whole months unless `incremental`)."""
+    config = {"incremental": incremental, **({"since": since} if since else {})}
     return dg.materialize(
-        selected,
-        resources=resources(server, warehouse_url),
+        list(assets) if assets is not None else pipeline_assets(),
+        selection=selection,
+        resources=resources(server, warehouse_url, **jobnimbus),
         instance=instance or dg.DagsterInstance.ephemeral(),
         tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
+            "dagster/asset_partition_range_start": month_key(_midday(start)),
+            "dagster/asset_partition_range_end": month_key(_midday(end)),
         },
+        run_config={"ops": {"jobnimbus": {"config": config}}},
         raise_on_error=raise_on_error,
     )
+
+
+def _midday(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 def _is_analytics(asset: object) -> bool:
@@ -74,9 +100,19 @@ def first_day(server: SandboxServer) -> date:
     return datetime.fromtimestamp(earliest, tz=UTC).date() - timedelta(days=1)
 
 
+def today(server: SandboxServer) -> date:
+    return datetime.fromtimestamp(server.company.now, tz=UTC).date()
+
+
 def full_backfill(
-    server: SandboxServer, warehouse_url: str, **kwargs: object
+    server: SandboxServer, warehouse_url: str, **kwargs: Any
 ) -> dg.ExecuteInProcessResult:
-    """Every partition from the company's first day through the sandbox clock's day."""
-    now = datetime.fromtimestamp(server.company.now, tz=UTC)
-    return materialize_range(server, warehouse_url, first_day(server), now.date(), **kwargs)
+    """Every month from the company's first day through the current one (whole months)."""
+    latest = datetime.now(UTC).date()
+    return materialize_range(server, warehouse_url, first_day(server), latest, **kwargs)
+
+
+def catch_up(server: SandboxServer, warehouse_url: str, **kwargs: Any) -> dg.ExecuteInProcessResult:
+    """What schedules and `gcc run` do after the first load: the current month, incrementally."""
+    latest = datetime.now(UTC).date()
+    return materialize_range(server, warehouse_url, latest, latest, incremental=True, **kwargs)

@@ -10,9 +10,10 @@ import dagster as dg
 import psycopg2
 
 from gcc_pipeline.jobnimbus import JobNimbusResource
-from gcc_pipeline.partitions import daily_partitions
+from gcc_pipeline.partitions import latest_key
+from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.sandbox import start_sandbox
-from gcc_pipeline.schedules import incremental_schedule, nightly_schedule
+from gcc_pipeline.schedules import INCREMENTAL, incremental_schedule, nightly_schedule
 from gcc_pipeline.sensors import jobnimbus_change_sensor, run_failure_recorder
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
@@ -56,7 +57,7 @@ def test_the_change_sensor_requests_nothing_when_nothing_changed() -> None:
         server.stop()
 
 
-def test_the_change_sensor_requests_the_affected_partitions_after_the_clock_advances() -> None:
+def test_the_change_sensor_requests_an_incremental_run_after_the_clock_advances() -> None:
     server, anchor = recent_sandbox(days_ago=2)
     try:
         cursor = json.dumps({"since": (anchor + timedelta(hours=1)).timestamp()})
@@ -64,25 +65,20 @@ def test_the_change_sensor_requests_the_affected_partitions_after_the_clock_adva
 
         result = evaluate(cursor, server)
 
-        assert len(result.run_requests) == 1
-        tags = result.run_requests[0].tags
-        assert tags["dagster/asset_partition_range_start"] == anchor.date().isoformat()
-        assert (
-            tags["dagster/asset_partition_range_end"] == daily_partitions.get_last_partition_key()
-        )
-        assert "jobs=" in tags["gcc/changes"]
+        (request,) = result.run_requests
+        assert request.partition_key == latest_key()
+        assert request.run_config == INCREMENTAL
+        assert "jobs=" in request.tags["gcc/changes"]
     finally:
         server.stop()
 
 
-def test_the_hourly_schedule_runs_the_latest_two_partitions_including_today() -> None:
+def test_the_schedules_run_the_current_month_incrementally() -> None:
     when = datetime(2026, 3, 8, 10, 7, tzinfo=UTC)
-    request = incremental_schedule(dg.build_schedule_context(scheduled_execution_time=when))
-
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-03-07"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-08"
-    nightly = nightly_schedule(dg.build_schedule_context(scheduled_execution_time=when))
-    assert nightly.tags["dagster/asset_partition_range_start"] == "2026-03-06"
+    for schedule in (incremental_schedule, nightly_schedule):
+        request = schedule(dg.build_schedule_context(scheduled_execution_time=when))
+        assert request.partition_key == "2026-03-01"
+        assert request.run_config == INCREMENTAL
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -101,7 +97,6 @@ class _Hook(BaseHTTPRequestHandler):
 def test_a_failed_run_is_recorded_and_posted_to_the_webhook(warehouse_url, monkeypatch) -> None:
     hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
-    monkeypatch.setenv("GCC_FAILURE_WEBHOOK_URL", f"http://127.0.0.1:{hook.server_port}/hook")
 
     @dg.asset
     def exploding() -> None:
@@ -115,7 +110,13 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(warehouse_url, monke
         dagster_instance=instance,
         dagster_run=result.dagster_run,
         dagster_event=failure,
-        resources={"warehouse": WarehouseResource(url=warehouse_url)},
+        resources={
+            "warehouse": WarehouseResource(url=warehouse_url),
+            "account": AccountResource(
+                start_date="2024-01-01",
+                failure_webhook_url=f"http://127.0.0.1:{hook.server_port}/hook",
+            ),
+        },
     ).for_run_failure()
 
     run_failure_recorder(context)
@@ -129,23 +130,16 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(warehouse_url, monke
 
 def test_every_job_the_schedules_launch_runs_end_to_end(warehouse_url: str) -> None:
     from gcc_pipeline.definitions import defs
-    from gcc_pipeline_tests.pipeline import sandbox
+    from gcc_pipeline_tests.pipeline import resources, sandbox
 
     with sandbox(jobs=80, seed=31, history_days=40) as server:
-        resources = {
-            "jobnimbus": JobNimbusResource(api_key="test-key-9f8e7d", base_url=server.base_url),
-            "warehouse": WarehouseResource(url=warehouse_url),
-        }
-        for name in ("ingest_job", "nightly_job", "reconciliation_job"):
+        for name in ("sync_job", "ingest_job", "reconciliation_job"):
             job = defs.resolve_job_def(name)
-            tags = {} if name == "reconciliation_job" else {
-                "dagster/asset_partition_range_start": "2026-09-15",
-                "dagster/asset_partition_range_end": "2026-11-01",
-            }  # fmt: skip
+            partitioned = name != "reconciliation_job"
             result = job.execute_in_process(
                 instance=dg.DagsterInstance.ephemeral(),
-                resources=resources,
-                tags=tags,
+                resources=resources(server, warehouse_url),
+                partition_key=latest_key() if partitioned else None,
                 raise_on_error=False,
             )
             assert result.success, name

@@ -12,14 +12,16 @@ import pytest
 import yaml
 
 from gcc_pipeline.assets.analytics import ANALYTICS_ASSETS
-from gcc_pipeline.checks import ASSET_CHECKS, build_asset_checks, mapping_snippet
+from gcc_pipeline.checks import STANDALONE_CHECKS, build_checks, mapping_snippet, standalone
+from gcc_pipeline.settings import load_settings
 from gcc_pipeline.stage_mapping import load_mapping, lookup_rows, status_key
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline_tests.conftest import create_database, drop_database
 from gcc_pipeline_tests.pipeline import (
     ANCHOR,
     first_day,
-    resources,
+    materialize_range,
+    pipeline_assets,
     sandbox,
 )
 
@@ -27,48 +29,30 @@ HISTORY_DAYS = 90
 # The sandbox clock stands at ANCHOR, so "fresh" there means: no older than now - ANCHOR + 2 days.
 SANDBOX_FRESHNESS = str(int((datetime.now(UTC) - ANCHOR).total_seconds() // 3600) + 48)
 
-
 ANALYTICS_KEYS = {k for a in ANALYTICS_ASSETS for k in a.keys}
-# The weekly API reconciliation asset is not what these tests are about.
-NOT_LOADED = {*ANALYTICS_KEYS, dg.AssetKey("reconciliation")}
-
-
-def _pipeline_assets() -> list[object]:
-    """Every ingestion, reference and history asset of the definitions."""
-    from gcc_pipeline.definitions import defs
-
-    return [a for a in defs.assets if not (set(getattr(a, "keys", ())) & NOT_LOADED)]
 
 
 def run(
     server,
     url: str,
     *,
-    checks: Sequence[dg.AssetChecksDefinition] = ASSET_CHECKS,
+    checks: Sequence[dg.AssetChecksDefinition] = STANDALONE_CHECKS,
     only_checks: bool = False,
     extra: Sequence[object] = (),
 ) -> dg.ExecuteInProcessResult:
-    """One run over every partition of the company: the pipeline (unless only_checks) plus the
-    checks; `extra` assets (the analytics) are selected as well."""
-    assets = [*_pipeline_assets(), *extra]
+    """One run over every month of the company: the pipeline (unless only_checks) plus every
+    check (those inside the assets' steps and the standalone ones); `extra` assets (the
+    analytics) are selected as well."""
+    assets = [*pipeline_assets(), *extra]
+    selection = None
     if only_checks:
-        selection = dg.AssetSelection.checks(*checks)
+        selection = dg.AssetSelection.all_asset_checks()
         if extra:
             selection = selection | dg.AssetSelection.assets(*extra)
-    else:
-        selection = None
-    now = datetime.fromtimestamp(server.company.now, tz=UTC)
-    return dg.materialize(
-        [*assets, *checks],
-        selection=selection,
-        resources=resources(server, url),
-        instance=dg.DagsterInstance.ephemeral(),
-        tags={
-            "dagster/asset_partition_range_start": first_day(server).isoformat(),
-            "dagster/asset_partition_range_end": now.date().isoformat(),
-        },
-        raise_on_error=False,
-    )
+    return materialize_range(
+        server, url, first_day(server), datetime.now(UTC).date(),
+        assets=[*assets, *checks], selection=selection, raise_on_error=False,
+    )  # fmt: skip
 
 
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -116,15 +100,19 @@ def broken(pg_server_url: str, clean, monkeypatch) -> Iterator[tuple[object, str
     drop_database(pg_server_url, url)
 
 
+def _all_check_keys() -> set[str]:
+    from gcc_pipeline.definitions import defs
+
+    keys = defs.resolve_asset_graph().asset_check_keys
+    return {k.to_user_string() for k in keys if k.asset_key not in ANALYTICS_KEYS}
+
+
 def test_every_check_passes_on_a_clean_fully_mapped_company(clean) -> None:
     result = clean[2]
     evals = evaluations(result)
 
     assert result.success
-    expected = {
-        f"{k.asset_key.to_user_string()}:{k.name}" for c in ASSET_CHECKS for k in c.check_keys
-    }
-    assert set(evals) == expected
+    assert set(evals) == _all_check_keys()
     assert {k: e.passed for k, e in evals.items() if not e.passed} == {}
     assert meta(evals["jobs:stage_mapping_complete"], "unmapped_jobs") == 0
     jobs = evals["jobs:raw_reconciled"]
@@ -132,15 +120,14 @@ def test_every_check_passes_on_a_clean_fully_mapped_company(clean) -> None:
     assert meta(evals["payments:payments_link_to_jobs"], "orphan_payments") == 0
 
 
-def test_only_the_stage_mapping_check_blocks() -> None:
-    blocking = {
-        f"{k.asset_key.to_user_string()}:{k.name}"
-        for c in ASSET_CHECKS
-        for spec in c.check_specs
-        for k in [spec.key]
-        if spec.blocking
-    }
+def test_only_the_stage_mapping_check_blocks_and_it_has_a_step_of_its_own() -> None:
+    from gcc_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    blocking = {n.key.to_user_string() for n in graph.asset_check_nodes if n.blocking}
     assert blocking == {"jobs:stage_mapping_complete"}
+    # In the jobs' step a failed blocking check would fail the step, and with it history.
+    assert {k.to_user_string() for c in STANDALONE_CHECKS for k in c.check_keys} == blocking
 
 
 def _gaps_table(markdown: str) -> dict[tuple[str, str], int]:
@@ -188,14 +175,20 @@ def test_unmapped_statuses_fail_name_each_gap_and_block_the_analytics(
                 assert status_name in snippet["workflows"][workflow_of[record_type]]["STAGE"]
             done = materialized(result)
             assert dg.AssetKey("jobs") in done
+            # History and sales reps read the raw jobs: the gap holds back the views only.
+            assert {dg.AssetKey("job_status_history"), dg.AssetKey("sales_reps")} <= done
             assert not (done & ANALYTICS_KEYS), "analytics refreshed despite unmapped statuses"
             assert not result.success
             failed = {e.step_key for e in result.get_step_failure_events()}
             assert failed == {"jobs_stage_mapping_complete"}, "only the blocking check failed"
 
             monkeypatch.setenv("GCC_BLOCK_ON_UNMAPPED_STATUSES", "false")
-            relaxed = build_asset_checks()
-            result = run(server, url, checks=relaxed, only_checks=True, extra=ANALYTICS_ASSETS)
+            (relaxed,) = [c for c in build_checks(load_settings()) if c.asset == "jobs" and
+                          c.name == "stage_mapping_complete"]  # fmt: skip
+            assert not relaxed.blocking
+            result = run(
+                server, url, checks=[standalone(relaxed)], only_checks=True, extra=ANALYTICS_ASSETS
+            )
 
             assert not evaluations(result)["jobs:stage_mapping_complete"].passed
             assert materialized(result) >= ANALYTICS_KEYS
@@ -308,9 +301,9 @@ def test_blocking_follows_the_environment(monkeypatch, value: str | None, blocki
     else:
         monkeypatch.setenv("GCC_BLOCK_ON_UNMAPPED_STATUSES", value)
 
-    (spec,) = build_asset_checks()[0].check_specs
+    check = build_checks(load_settings())[0]
 
-    assert spec.key.name == "stage_mapping_complete" and spec.blocking is blocking
+    assert check.name == "stage_mapping_complete" and check.blocking is blocking
 
 
 def test_the_mapping_snippet_is_valid_yaml_even_for_unknown_record_types() -> None:

@@ -19,14 +19,13 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from gcc_pipeline.jobnimbus import (
-    RESOURCES,
-    WINDOWED_RESOURCES,
     AuthError,
     JobNimbusClient,
     JobNimbusError,
     JobNimbusResource,
 )
 from gcc_pipeline.sandbox import FaultConfig, SandboxServer, start_sandbox
+from gcc_pipeline.streams import STREAMS, stream
 
 KEY = "test-key-7c1d9e0b2a"
 EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -57,12 +56,21 @@ def anchor(server: SandboxServer) -> datetime:
     return datetime.fromtimestamp(server.company.anchor, UTC)
 
 
+def listed(server: SandboxServer, name: str) -> int:
+    """How many records the API lists for a stream (activities: only status changes)."""
+    company = server.company
+    if name == "activities":
+        return sum(1 for a in company.records("activities") if a.get("is_status_change"))
+    return company.count(name)
+
+
 def pull_everything(client: JobNimbusClient, server: SandboxServer) -> tuple[int, float]:
-    """Pull every windowed resource in one window each; check completeness; (records, seconds)."""
+    """Pull every stream in one window each; check completeness; (records, seconds)."""
     total, started = 0, time.perf_counter()
-    for name in WINDOWED_RESOURCES:
-        ids = Counter(rec["jnid"] for rec in client.iter_window(name, *EVERYTHING))
-        expected = server.company.count(name)
+    for s in STREAMS:
+        name = s.name
+        ids = Counter(rec["jnid"] for rec in client.iter_window(s, *EVERYTHING))
+        expected = listed(server, name)
         assert expected > 10_000 or name in ("payments", "workorders", "materialorders")
         assert sum(ids.values()) == expected, name
         assert ids.most_common(1)[0][1] == 1, f"duplicate {name}"
@@ -78,12 +86,13 @@ def test_full_pull_without_faults(server: SandboxServer) -> None:
         records, seconds = pull_everything(client, server)
         stats = client.stats
         truth = {rec["jnid"] for rec in server.company.records("jobs")}
-        assert {jnid for jnid, _ in client.list_ids("jobs")} == truth
-        assert client.count("jobs") == len(truth) == server.company.count("jobs")
-    assert server.company.count("activities") > 10_000  # the window crosses the offset cap
+        assert {jnid for jnid, _ in client.list_ids(stream("jobs"))} == truth
+        assert client.count(stream("jobs")) == len(truth) == server.company.count("jobs")
+    changes = listed(server, "activities")
+    assert changes > 10_000  # the window crosses the offset cap
     assert all(s["retries"] == 0 for s in stats.values())
     # Keyset paging: about one request per page, not one per record or per split.
-    assert stats["activities"]["requests"] <= server.company.count("activities") // 1000 + 5
+    assert stats["activities"]["requests"] <= changes // 1000 + 5
     print(
         f"\nfull pull, no faults: {records} records in {seconds:.1f}s = {records / seconds:.0f}/s"
     )
@@ -109,15 +118,14 @@ def test_window_boundaries(server: SandboxServer) -> None:
     start = end - timedelta(days=20)
     with fast_client(server.base_url) as client:
         for name in ("jobs", "activities"):
-            field = RESOURCES[name].date_field
-            assert field is not None
-            whole = {r["jnid"]: r[field] for r in client.iter_window(name, start, end)}
+            field = stream(name).window_field
+            whole = {r["jnid"]: r[field] for r in client.iter_window(stream(name), start, end)}
             assert whole and all(start.timestamp() <= d < end.timestamp() for d in whole.values())
             # Uneven adjacent windows: disjoint, and together exactly the whole.
             cuts = [start, start + timedelta(hours=7), start + timedelta(days=3, seconds=1)]
             cuts += [start + timedelta(days=11), end]
             parts = [
-                {r["jnid"] for r in client.iter_window(name, a, b)}
+                {r["jnid"] for r in client.iter_window(stream(name), a, b)}
                 for a, b in itertools.pairwise(cuts)
             ]
             assert sum(len(p) for p in parts) == len(whole)
@@ -125,10 +133,14 @@ def test_window_boundaries(server: SandboxServer) -> None:
             # A record dated exactly at a window's end belongs to the next window only.
             jnid, d = sorted(whole.items(), key=lambda kv: kv[1])[len(whole) // 2]
             edge = datetime.fromtimestamp(d, UTC)
-            before = {r["jnid"] for r in client.iter_window(name, edge - timedelta(hours=1), edge)}
-            after = {r["jnid"] for r in client.iter_window(name, edge, edge + timedelta(hours=1))}
+            before = {
+                r["jnid"] for r in client.iter_window(stream(name), edge - timedelta(hours=1), edge)
+            }
+            after = {
+                r["jnid"] for r in client.iter_window(stream(name), edge, edge + timedelta(hours=1))
+            }
             assert jnid in after and jnid not in before
-            assert client.count(name, start, end) == len(whole)
+            assert client.count(stream(name), start, end) == len(whole)
 
 
 def test_tiny_pages_walk_ties_without_loss(server: SandboxServer) -> None:
@@ -137,22 +149,21 @@ def test_tiny_pages_walk_ties_without_loss(server: SandboxServer) -> None:
     start = end - timedelta(hours=12)
     with fast_client(server.base_url) as big, fast_client(server.base_url, page_size=3) as tiny:
         for name in ("activities", "jobs"):
-            expected = [r["jnid"] for r in big.iter_window(name, start, end)]
-            got = [r["jnid"] for r in tiny.iter_window(name, start, end)]
+            expected = [r["jnid"] for r in big.iter_window(stream(name), start, end)]
+            got = [r["jnid"] for r in tiny.iter_window(stream(name), start, end)]
             assert len(got) == len(set(got)) == len(expected) > 10
             assert set(got) == set(expected)
 
 
 def test_empty_window_costs_one_request(server: SandboxServer) -> None:
     with fast_client(server.base_url) as client:
-        for name in WINDOWED_RESOURCES:
-            assert list(client.iter_window(name, datetime(2001, 1, 1), datetime(2001, 2, 1))) == []
+        for s in STREAMS:
+            assert list(client.iter_window(s, datetime(2001, 1, 1), datetime(2001, 2, 1))) == []
         assert client.stats == {
-            name: {"requests": 1, "records": 0, "retries": 0, "duplicates": 0}
-            for name in WINDOWED_RESOURCES
+            s.name: {"requests": 1, "records": 0, "retries": 0, "duplicates": 0} for s in STREAMS
         }
         client.reset_stats()
-        assert client.count("jobs", datetime(2001, 1, 1), datetime(2001, 2, 1)) == 0
+        assert client.count(stream("jobs"), datetime(2001, 1, 1), datetime(2001, 2, 1)) == 0
         assert client.stats["jobs"]["requests"] == 1
 
 
@@ -163,7 +174,7 @@ def test_users_settings_and_resource(server: SandboxServer) -> None:
         assert users and all("email" in u for u in users)
         settings = client.settings()
         assert isinstance(settings["workflows"], list)
-        assert client.count("jobs") == server.company.count("jobs")
+        assert client.count(stream("jobs")) == server.company.count("jobs")
         assert client.stats["users"]["requests"] == 1
 
 
@@ -179,7 +190,7 @@ def test_bad_key_is_reported_without_the_key(server: SandboxServer) -> None:
     bad = "wrong-key-5e6f7a8b9c"
     client = JobNimbusClient(server.base_url, bad, max_retries=2)
     with pytest.raises(AuthError) as info:
-        list(client.iter_window("jobs", *EVERYTHING))
+        list(client.iter_window(stream("jobs"), *EVERYTHING))
     message = str(info.value)
     assert "rejected the API key" in message and "HTTP 401" in message and "/jobs" in message
     assert "JOBNIMBUS_API_KEY" in message
@@ -194,7 +205,7 @@ def test_bad_key_is_reported_without_the_key(server: SandboxServer) -> None:
 
 def test_not_found_names_the_path(server: SandboxServer) -> None:
     with fast_client(server.url + "/nowhere") as client, pytest.raises(JobNimbusError) as info:
-        client.count("materialorders")
+        client.count(stream("materialorders"))
     assert "404" in str(info.value) and "/v2/materialorders" in str(info.value)
     assert info.value.status == 404
 
@@ -203,7 +214,7 @@ def test_truncated_bodies_fail_after_retries(server: SandboxServer) -> None:
     server.faults = FaultConfig(rate_truncated=1.0)
     with fast_client(server.base_url, max_retries=2) as client:
         with pytest.raises(JobNimbusError) as info:
-            list(client.iter_window("jobs", *EVERYTHING))
+            list(client.iter_window(stream("jobs"), *EVERYTHING))
         assert client.stats["jobs"]["retries"] == 2
     message = str(info.value)
     assert "truncated body" in message and "/jobs" in message and "after 2 retries" in message
@@ -214,7 +225,7 @@ def test_server_errors_fail_after_retries(server: SandboxServer) -> None:
     server.faults = FaultConfig(rate_503=1.0)
     with fast_client(server.base_url, max_retries=3) as client:
         with pytest.raises(JobNimbusError, match=r"HTTP 503 for /payments after 3 retries"):
-            client.count("payments")
+            client.count(stream("payments"))
         assert client.stats["payments"]["retries"] == 3
 
 
@@ -224,7 +235,7 @@ def test_dropped_connections_fail_after_retries(server: SandboxServer) -> None:
         fast_client(server.base_url, max_retries=2) as client,
         pytest.raises(JobNimbusError) as info,
     ):
-        client.count("contacts")
+        client.count(stream("contacts"))
     assert "/contacts" in str(info.value) and info.value.__context__ is None
     assert KEY not in error_text(info.value)
 
@@ -234,7 +245,7 @@ def test_retry_after_is_respected(server: SandboxServer) -> None:
     with fast_client(server.base_url, max_retries=2, backoff_max=5) as client:
         started = time.perf_counter()
         with pytest.raises(JobNimbusError, match="HTTP 429"):
-            client.count("jobs")
+            client.count(stream("jobs"))
         assert time.perf_counter() - started >= 0.55  # two waits of Retry-After: 0.3
 
 
@@ -242,7 +253,7 @@ def test_rate_limit(server: SandboxServer) -> None:
     with fast_client(server.base_url, requests_per_minute=600) as client:
         started = time.perf_counter()
         for _ in range(10):
-            client.count("jobs")
+            client.count(stream("jobs"))
         elapsed = time.perf_counter() - started
         assert client.limiter.total_wait == pytest.approx(0.9, abs=0.1)
     assert elapsed >= 0.85
@@ -292,7 +303,7 @@ def test_non_json_reported_with_excerpt(odd_server: Callable[[Responder], str]) 
     base = odd_server(lambda path, q: (200, page))
     with fast_client(base, max_retries=2) as client:
         with pytest.raises(JobNimbusError) as info:
-            client.count("jobs")
+            client.count(stream("jobs"))
         assert client.stats["jobs"]["retries"] == 2
     message = str(info.value)
     assert "not JSON" in message and "/jobs" in message and "Down for maintenance" in message
@@ -312,7 +323,7 @@ def test_missing_list_key_is_retried_then_reported(odd_server: Callable[[Respond
 
     base = odd_server(respond)
     with fast_client(base) as client:
-        assert [r["jnid"] for r in client.iter_window("activities", *EVERYTHING)] == ["a1"]
+        assert [r["jnid"] for r in client.iter_window(stream("activities"), *EVERYTHING)] == ["a1"]
         assert client.stats["activities"] == {
             "requests": 1,
             "records": 1,
@@ -350,13 +361,13 @@ def test_crowded_seconds_across_the_cap(odd_server: Callable[[Responder], str]) 
     rows += [{"jnid": f"d{i}", "date_updated": t + 6_000 + i} for i in range(500)]
     base = odd_server(list_responder(rows))
     with fast_client(base) as client:
-        got = [r["jnid"] for r in client.iter_window("jobs", *EVERYTHING)]
+        got = [r["jnid"] for r in client.iter_window(stream("jobs"), *EVERYTHING)]
         assert len(got) == len(set(got)) == len(rows)
         requests = client.stats["jobs"]["requests"]
     assert requests <= 25
     with fast_client(base, page_size=7) as client:
         window = (datetime.fromtimestamp(t + 1, UTC), datetime.fromtimestamp(t + 200, UTC))
-        got = [r["jnid"] for r in client.iter_window("jobs", *window)]
+        got = [r["jnid"] for r in client.iter_window(stream("jobs"), *window)]
         assert sorted(got) == sorted(
             r["jnid"] for r in rows if t + 1 <= r["date_updated"] < t + 200
         )
@@ -375,7 +386,7 @@ def test_single_second_over_the_cap_fails_loudly(odd_server: Callable[[Responder
 
     base = odd_server(respond)
     with fast_client(base) as client, pytest.raises(JobNimbusError, match="10001 jobs share"):
-        list(client.iter_window("jobs", *EVERYTHING))
+        list(client.iter_window(stream("jobs"), *EVERYTHING))
 
 
 def test_unsorted_answers_fail_loudly(odd_server: Callable[[Responder], str]) -> None:
@@ -383,4 +394,4 @@ def test_unsorted_answers_fail_loudly(odd_server: Callable[[Responder], str]) ->
     body = json.dumps({"count": 5000, "results": rows}).encode()
     base = odd_server(lambda path, q: (200, body))
     with fast_client(base) as client, pytest.raises(JobNimbusError, match="ignored sort"):
-        list(client.iter_window("jobs", *EVERYTHING))
+        list(client.iter_window(stream("jobs"), *EVERYTHING))

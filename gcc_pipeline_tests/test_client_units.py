@@ -5,8 +5,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from gcc_pipeline.jobnimbus import (
-    RESOURCES,
-    WINDOWED_RESOURCES,
     AuthError,
     JobNimbusClient,
     JobNimbusResource,
@@ -53,22 +51,6 @@ def test_rate_limiter_zero_is_unlimited() -> None:
     assert clock.sleeps == []
 
 
-def test_resources_contract() -> None:
-    assert RESOURCES["activities"].list_key == "activity"
-    assert RESOURCES["activities"].date_field == "date_created"
-    assert RESOURCES["workorders"].path == "/v2/workorders"
-    assert RESOURCES["settings"].list_key is None
-    assert RESOURCES["users"].list_key == "users"
-    assert set(WINDOWED_RESOURCES) == {
-        "contacts",
-        "jobs",
-        "payments",
-        "workorders",
-        "materialorders",
-        "activities",
-    }
-
-
 def test_reprs_hide_the_key() -> None:
     resource = JobNimbusResource(api_key=KEY, base_url="http://127.0.0.1:9/api1")
     client = resource.get_client()
@@ -80,7 +62,7 @@ def test_reprs_hide_the_key() -> None:
 
 def test_missing_key_is_an_auth_error() -> None:
     with pytest.raises(AuthError, match="JOBNIMBUS_API_KEY"):
-        JobNimbusClient(api_key="")
+        JobNimbusClient("http://127.0.0.1:9/api1", api_key="")
 
 
 def test_to_epoch_bounds() -> None:

@@ -57,39 +57,86 @@ def test_gcc_run_on_defaults_exits_0_and_prints_the_summary(first_run) -> None:
         assert expected in out
 
 
-def test_gcc_run_records_its_run_in_the_instance_gcc_dev_opens(first_run, gcc_home: Path) -> None:
+def test_gcc_run_records_its_run_as_sync_job_in_the_instance_gcc_dev_opens(
+    first_run, gcc_home: Path
+) -> None:
+    # Nothing exported but GCC_HOME: the instance is found from dagster.yaml alone.
     code = (
-        "from gcc_pipeline.environment import prepare; prepare(announce=lambda m: None)\n"
         "import dagster as dg\n"
-        "i = dg.DagsterInstance.get(); runs = i.get_runs()\n"
-        "print(len(runs), runs[0].status.value,"
+        "from gcc_pipeline.pipeline_run import instance_for\n"
+        "from gcc_pipeline.settings import load_settings\n"
+        "i = instance_for(load_settings()); runs = i.get_runs()\n"
+        "print(len(runs), runs[-1].status.value, runs[-1].job_name,"
         " i.get_latest_materialization_event(dg.AssetKey('jobs')) is not None)"
     )
     shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(gcc_home),
                            capture_output=True, text=True, cwd=PROJECT_ROOT)  # fmt: skip
 
     assert shown.returncode == 0, shown.stderr[-2000:]
-    count, status, materialized = shown.stdout.split()
+    count, status, job, materialized = shown.stdout.split()
     assert int(count) >= 1 and status == "SUCCESS" and materialized == "True"
+    assert job == "sync_job"
 
 
-def test_a_rejected_api_key_fails_the_run_without_appearing_in_gcc_output(gcc_home: Path) -> None:
+def test_a_second_gcc_run_catches_up_and_fetches_only_the_overlap(first_run, gcc_home) -> None:
+    second = gcc_run(gcc_home)
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "catching up from" in second.stderr.split("sync_job")[0]  # said before the run
+    fetched = ingestion_log(gcc_home)
+    first_id, second_id = list(fetched)[:2]
+    assert fetched[second_id]["requests"] == 6  # one request per stream: nothing new
+    assert fetched[second_id]["fetched"] < fetched[first_id]["fetched"] / 10
+
+
+def test_gcc_run_full_and_since_reload_what_they_say(first_run, gcc_home) -> None:
+    since = gcc_run(gcc_home, "--since", "2026-10-15")
+    assert since.returncode == 0, since.stderr[-3000:]
+    assert "reloading from 2026-10-15 (--since)" in since.stderr
+    full = gcc_run(gcc_home, "--full")
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert "--full: every month from 2026-09" in full.stderr
+    runs = list(ingestion_log(gcc_home).values())
+    assert runs[-1]["fetched"] == runs[0]["fetched"]  # --full: everything again
+    assert runs[0]["fetched"] > runs[-2]["fetched"] > runs[1]["fetched"]
+
+
+def gcc_run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gcc_pipeline.cli", "run", *args], env=gcc_env(home, **extra),
+        capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+
+
+def ingestion_log(home: Path) -> dict[str, dict[str, int]]:
+    """Per run, in order: requests and records fetched (from the warehouse's ingestion log)."""
+    code = (
+        "import json; from gcc_pipeline.settings import load_settings\n"
+        "from gcc_pipeline.warehouse.server import connect, resolve_target\n"
+        "c = connect(resolve_target(load_settings()).warehouse_url); cur = c.cursor()\n"
+        "cur.execute('SELECT run_id, sum(requests), sum(fetched) FROM jobnimbus_ingestion_log "
+        "GROUP BY run_id ORDER BY min(id)')\n"
+        "print(json.dumps([[r, int(q), int(f)] for r, q, f in cur.fetchall()]))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(home), capture_output=True,
+                           text=True, cwd=PROJECT_ROOT, check=True)  # fmt: skip
+    return {r: {"requests": q, "fetched": f} for r, q, f in json.loads(shown.stdout)}
+
+
+def test_a_rejected_api_key_fails_at_once_in_one_line_without_the_key(tmp_path: Path) -> None:
     from gcc_pipeline.sandbox import start_sandbox
 
     server = start_sandbox(jobs=20, seed=2, api_key="the-right-key")
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "gcc_pipeline.cli", "run"],
-            env=gcc_env(gcc_home, JOBNIMBUS_API_KEY=SECRET_KEY, JOBNIMBUS_BASE_URL=server.base_url),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=PROJECT_ROOT,
+        result = gcc_run(
+            tmp_path / "state", JOBNIMBUS_API_KEY=SECRET_KEY, JOBNIMBUS_BASE_URL=server.base_url
         )
     finally:
         server.stop()
-    assert result.returncode != 0
-    assert "rejected the API key" in result.stdout + result.stderr
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "rejected the API key" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""  # no stale figures either
     assert SECRET_KEY not in result.stdout + result.stderr
 
 
@@ -99,29 +146,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_definitions_validate(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
-         "-m", "gcc_pipeline.definitions"],
-        capture_output=True, text=True, timeout=180, cwd=PROJECT_ROOT,
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},  # validation needs no run storage
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-
-
-def test_the_webserver_starts_and_its_graphql_api_lists_the_assets(first_run, gcc_home) -> None:
+def test_the_webserver_started_by_hand_lists_the_assets_and_the_runs_of_gcc_run(
+    first_run, gcc_home
+) -> None:
+    """`dagster-webserver` in the project folder, nothing exported but DAGSTER_HOME=$PWD (and
+    GCC_HOME, which the user's clone would not need): dagster.yaml finds the same state."""
     port = free_port()
-    env = gcc_env(gcc_home)
-    code = (
-        "import os, sys\nfrom gcc_pipeline.environment import prepare\n"
-        "prepare(announce=lambda m: None)\n"
-        "web = os.path.join(os.path.dirname(sys.executable), 'dagster-webserver')\n"
-        f"os.execv(web, [web, '-w', 'workspace.yaml', '-h', '127.0.0.1', '-p', '{port}'])"
-    )
-    server = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=PROJECT_ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    env = gcc_env(gcc_home, DAGSTER_HOME=str(PROJECT_ROOT))
+    web = str(Path(sys.executable).with_name("dagster-webserver"))
+    server = subprocess.Popen([web, "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                              env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName } }"}).encode()
+        text = (
+            "{ assetNodes { assetKey { path } groupName } "
+            "runsOrError { ... on Runs { results { jobName status } } } }"
+        )
+        query = json.dumps({"query": text}).encode()
         deadline = time.monotonic() + 120
         nodes = None
         while time.monotonic() < deadline and nodes is None:
@@ -131,14 +172,17 @@ def test_the_webserver_starts_and_its_graphql_api_lists_the_assets(first_run, gc
                     headers={"Content-Type": "application/json"},
                 )  # fmt: skip
                 with urllib.request.urlopen(request, timeout=10) as response:
-                    nodes = json.load(response)["data"]["assetNodes"]
+                    data = json.load(response)["data"]
+                    nodes = data["assetNodes"]
             except OSError:
                 time.sleep(1)  # ok: polling until the webserver listens
         assert nodes is not None, "webserver did not answer"
         keys = {n["assetKey"]["path"][-1]: n["groupName"] for n in nodes}
-        assert keys["raw_jobs"] == "raw" and keys["jobs"] == "normalized"
+        assert keys["jobnimbus_raw_events"] == "raw" and keys["jobs"] == "normalized"
         assert keys["job_status_history"] == "history"
         assert keys["revenue_by_month"] == "analytics"
+        runs = data["runsOrError"]["results"]
+        assert {"jobName": "sync_job", "status": "SUCCESS"} in runs
     finally:
         server.terminate()
         server.wait(timeout=30)

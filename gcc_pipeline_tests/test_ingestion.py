@@ -4,7 +4,7 @@ order, and bad records are quarantined without losing their neighbours."""
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg2
@@ -14,7 +14,14 @@ from gcc_pipeline.jobnimbus.records import linked_id
 from gcc_pipeline.stage_mapping import load_mapping, lookup_rows, status_key
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline_tests.conftest import create_database, drop_database
-from gcc_pipeline_tests.pipeline import ANCHOR, first_day, full_backfill, materialize_range, sandbox
+from gcc_pipeline_tests.pipeline import (
+    ANCHOR,
+    catch_up,
+    first_day,
+    full_backfill,
+    materialize_range,
+    sandbox,
+)
 from gcc_pipeline_tests.warehouse_state import table_checksums
 
 HISTORY_DAYS = 120
@@ -135,18 +142,22 @@ def test_test_and_legacy_records_are_kept_but_flagged(loaded, conn_of) -> None:
     assert scalar(conn_of, "SELECT count(*) FROM jobs WHERE is_legacy") == legacy
 
 
-def test_materializations_report_window_and_counts(loaded) -> None:
+def test_each_month_reports_its_own_window_and_counts(loaded) -> None:
     result = loaded[2]
-    jobs = [
-        e.materialization.metadata
+    jobs = {
+        e.materialization.partition: e.materialization.metadata
         for e in result.get_asset_materialization_events()
         if e.materialization.asset_key.to_user_string() == "jobs"
-    ]
-    assert jobs
-    metadata = jobs[0]
-    for key in ("window", "fetched", "inserted", "updated", "unchanged", "quarantined"):
-        assert key in metadata
-    assert metadata["dagster/row_count"].value == loaded[0].company.count("jobs")
+    }
+    assert len(jobs) > 3  # one materialization per month of the range
+    for month, metadata in jobs.items():
+        for key in ("windows", "fetched", "inserted", "updated", "unchanged", "quarantined"):
+            assert key in metadata, (month, key)
+        assert metadata["dagster/row_count"].value == loaded[0].company.count("jobs")
+        if metadata["fetched"].value:
+            assert month[:7] in metadata["windows"].value  # the month's own window
+    assert sum(m["fetched"].value for m in jobs.values()) == loaded[0].company.count("jobs")
+    assert {m["run_fetched"].value for m in jobs.values()} == {loaded[0].company.count("jobs")}
 
 
 def test_a_rerun_changes_nothing(loaded, conn_of) -> None:
@@ -177,8 +188,7 @@ def test_an_incremental_run_picks_up_exactly_the_changes(warehouse_url: str) -> 
         changes_before = len(status_changes(company))
 
         company.advance(days=3)
-        today = datetime.fromtimestamp(company.now, tz=UTC).date()
-        materialize_range(server, warehouse_url, today - timedelta(days=3), today)
+        catch_up(server, warehouse_url)
 
         jobs_now = {j["jnid"]: j for j in company.records("jobs")}
         with conn.cursor() as cur:
@@ -206,8 +216,8 @@ def test_backfilling_an_old_partition_after_newer_ones_regresses_nothing(
         conn = psycopg2.connect(warehouse_url)
         before = table_checksums(conn)
 
-        start = first_day(server)
-        materialize_range(server, warehouse_url, start, start + timedelta(days=40))
+        start = first_day(server)  # its month and the next, reloaded whole
+        materialize_range(server, warehouse_url, start, start + timedelta(days=31))
 
         assert table_checksums(conn) == before
         conn.close()

@@ -8,9 +8,9 @@ landing chunks so that each run makes dozens of requests and commits dozens of t
 
 - under each kind of API fault the sandbox injects, a run either ends identical or fails loudly,
   and a rerun without faults then converges (the fault table is printed: run with `-s`);
-- a run killed with SIGKILL in the middle of landing payments leaves only whole chunks, which a
-  rerun completes;
-- two runs of the same partitions at once take turns per resource (advisory lock), insert every
+- a run killed with SIGKILL in the middle of landing payments leaves what a rerun completes, and
+  its unfinished streams keep their sync state;
+- two runs of the same months at once take turns per stream (advisory lock), insert every
   payment once between them and leave no lock behind; two rebuilds of the stage lookup at once
   both succeed (they take turns on a table lock);
 - PostgreSQL restarting between two runs costs nothing: the next run reconnects.
@@ -34,16 +34,17 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from gcc_pipeline.assets import ingestion
 from gcc_pipeline.assets.analytics import VIEWS
-from gcc_pipeline.jobnimbus import JobNimbusResource
+from gcc_pipeline.partitions import month_key
 from gcc_pipeline.sandbox import FaultConfig, SandboxServer
 from gcc_pipeline.stage_mapping import load_mapping, lookup_rows, status_key
-from gcc_pipeline.warehouse.landing import TARGETS, Lander
+from gcc_pipeline.streams import STREAMS
+from gcc_pipeline.sync import load
+from gcc_pipeline.warehouse.landing import Lander
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline_tests.conftest import create_database, drop_database
-from gcc_pipeline_tests.pipeline import API_KEY, first_day, sandbox
+from gcc_pipeline_tests.pipeline import API_KEY, first_day, resources, sandbox
 from gcc_pipeline_tests.warehouse_state import table_checksums
 
 PAGE_SIZE = 50  # records per API page: about a hundred requests per run, faults hit every step
@@ -177,8 +178,12 @@ def count_requests(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Ta
 
 
 def days(server: SandboxServer) -> tuple[date, date]:
-    """Every partition of the company: its first day through the sandbox clock's day."""
-    return first_day(server), datetime.fromtimestamp(server.company.now, tz=UTC).date()
+    """Every month of the company: its first day through today."""
+    return first_day(server), datetime.now(UTC).date()
+
+
+def _noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
 def run(
@@ -192,22 +197,20 @@ def run(
     warehouse: WarehouseResource | None = None,
     instance: dg.DagsterInstance | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run over the partitions of `span` (default: all), as a backfill chunk would."""
+    """One run over the months of `span` (default: all), as a backfill would."""
     start, end = span or days(server)
-    jobnimbus = JobNimbusResource(
-        api_key=API_KEY,
-        base_url=server.base_url,
-        timeout_seconds=timeout_seconds,
-        max_retries=max_retries,
-        page_size=PAGE_SIZE,
+    given = resources(
+        server, url, timeout_seconds=timeout_seconds, max_retries=max_retries, page_size=PAGE_SIZE
     )
+    if warehouse is not None:
+        given["warehouse"] = warehouse
     return dg.materialize(
         assets if assets is not None else _all_assets(),
-        resources={"jobnimbus": jobnimbus, "warehouse": warehouse or WarehouseResource(url=url)},
+        resources=given,
         instance=instance or dg.DagsterInstance.ephemeral(),
         tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
+            "dagster/asset_partition_range_start": month_key(_noon(start)),
+            "dagster/asset_partition_range_end": month_key(_noon(end)),
         },
         raise_on_error=False,
     )
@@ -244,7 +247,7 @@ def no_faults_afterwards(server: SandboxServer) -> Iterator[None]:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Landing commits every CHUNK_SIZE records (the pipeline's default is 5000)."""
-    monkeypatch.setattr(ingestion, "Lander", partial(Lander, chunk_size=CHUNK_SIZE))
+    monkeypatch.setattr(load, "Lander", partial(Lander, chunk_size=CHUNK_SIZE))
 
 
 @pytest.fixture(scope="module")
@@ -385,11 +388,11 @@ def spawn_worker(
 
 
 def landing_progress(conn: object) -> tuple[dict[str, int], set[str]]:
-    """Raw rows per entity type, and the resources whose landing the ingestion log records."""
+    """Raw rows per entity type, and the streams whose sync state a finished load recorded."""
     with conn.cursor() as cur:
         cur.execute("SELECT entity_type, count(*) FROM jobnimbus_raw_events GROUP BY 1")
         raw = dict(cur.fetchall())
-        cur.execute("SELECT DISTINCT resource FROM jobnimbus_ingestion_log")
+        cur.execute("SELECT stream FROM jobnimbus_sync_state")
         return raw, {r for (r,) in cur.fetchall()}
 
 
@@ -422,8 +425,9 @@ def test_a_run_killed_while_landing_payments_leaves_what_a_rerun_completes(
     half = digest(fresh_url, views=False)
     payments_landed = half["payments"][0]
     assert 0 < payments_landed < clean["payments"][0], "killed in the middle of the payments"
-    assert payments_landed % CHUNK_SIZE == 0, "only whole chunks were committed"
     assert differences(half, clean), "the kill left the load unfinished"
+    _, finished = landing_progress(psycopg2.connect(fresh_url))
+    assert "payments" not in finished, "an unfinished stream keeps no high-water mark"
 
     # The server ends the killed run's session, and with it the run's advisory lock.
     deadline = time.monotonic() + 30
@@ -478,16 +482,18 @@ def test_two_runs_of_the_same_partitions_at_once_take_turns_and_insert_each_paym
     finally:
         conn.close()
     runs = {run_id for _, run_id, *_ in log}
-    assert len(runs) == 2
-    first_end = min(max(f for _, r, _, f, *_ in log if r == run_id) for run_id in runs)
-    last_start = max(min(s for _, r, s, *_ in log if r == run_id) for run_id in runs)
-    assert last_start < first_end, "the two runs were landing at the same time"
-    for resource, target in TARGETS.items():
-        entries = [row for row in log if row[0] == resource]
-        assert len(entries) == 2, resource
-        (_, _, _, end_a, ins_a, raw_a), (_, _, start_b, _, ins_b, raw_b) = entries
+    assert len(runs) == 2  # both loaded every stream (a run takes its streams' locks in order)
+    for stream in STREAMS:
+        # Per run: when it landed this stream (all its windows) and what it wrote.
+        spans = []
+        for run_id in runs:
+            rows = [row for row in log if row[0] == stream.name and row[1] == run_id]
+            spans.append((min(r[2] for r in rows), max(r[3] for r in rows),
+                          sum(r[4] for r in rows), sum(r[5] for r in rows)))  # fmt: skip
+        (_, end_a, ins_a, raw_a), (start_b, _, ins_b, raw_b) = sorted(spans)
+        resource = stream.name
         assert end_a <= start_b, f"{resource}: the runs took turns"
-        assert raw_a + raw_b == raw[target.entity_type], f"{resource}: each payload stored once"
+        assert raw_a + raw_b == raw[stream.entity_type], f"{resource}: each payload stored once"
         if resource == "payments":
             assert ins_a + ins_b == clean["payments"][0], "each payment inserted once"
             print(

@@ -1,51 +1,112 @@
-"""Job status history: rebuilt from status-change activities and from changes seen by polling."""
+"""Job status history, built incrementally from whatever landed since the last build.
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+Not partitioned: its input is what was written, however it arrived (a month reloaded from the UI,
+a catch-up, the weekly reconciliation), found by two cursors on the warehouse's own write times.
+"""
 
-from gcc_pipeline.assets.windows import IngestConfig, fetch_window
-from gcc_pipeline.partitions import backfill_policy, daily_partitions
-from gcc_pipeline.warehouse.queries import query
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    Backoff,
+    Config,
+    MaterializeResult,
+    RetryPolicy,
+    multi_asset,
+)
+
+from gcc_pipeline.assets.conventions import table_spec
+from gcc_pipeline.checks import checks_on, evaluate
+from gcc_pipeline.resources import AccountResource
+from gcc_pipeline.warehouse.queries import code_version, query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
+CURSORS = ("history:status_changes", "history:jobs")
+STATEMENTS = ("history_scope", "history_from_activities", "history_from_polls", "history_stages",
+              "derive_job_dates")  # fmt: skip
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+CHECKS = checks_on(["job_status_history"])
 
-@asset(
-    group_name="history",
-    kinds={"postgres"},
-    deps=["jobnimbus_status_changes", "raw_jobs", "workflow_status_lookup"],
-    partitions_def=daily_partitions,
-    backfill_policy=backfill_policy,
-    metadata={"dagster/table_name": "job_status_history"},
+
+class HistoryConfig(Config):
+    rebuild: bool = False  # look at every job again, not only those written since the last build
+
+
+@multi_asset(
+    name="job_status_history",
+    specs=[
+        table_spec(
+            "job_status_history",
+            group="history",
+            layer="history",
+            # raw events (the raw jobs), not `jobs`: a failed blocking check on `jobs` must hold
+            # back the analytics views only, never leave a hole in the append-only history.
+            deps=["jobnimbus_status_changes", "jobnimbus_raw_events", "workflow_status_lookup"],
+            description="One row per status a job entered: 'created' (the status at creation), "
+            "'activity' (the notes \"Status: A => B\" / \"Status changed from A to B\") or 'poll' "
+            "(a job's status differs from its last known one). Also derives jobs' date_sold and "
+            "date_completed.",
+            code_version=code_version(*STATEMENTS),
+        )
+    ],
+    check_specs=[c.spec() for c in CHECKS],
+    can_subset=True,
+    retry_policy=RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL),
 )
 def job_status_history(
-    context: AssetExecutionContext, config: IngestConfig, warehouse: WarehouseResource
-) -> MaterializeResult:
-    """Append-only, one row per status change (unique on job, time, status), each with its stage
-    and source: 'activity' (from the notes "Status: A => B" / "Status changed from A to B") or
-    'poll' (a job's status differs from its last known one). Also derives jobs' date_sold and
-    date_completed.
+    context: AssetExecutionContext,
+    config: HistoryConfig,
+    warehouse: WarehouseResource,
+    account: AccountResource,
+) -> Iterator[Any]:
+    with warehouse.connection() as conn:
+        if context.selected_asset_keys:
+            yield _build(context, conn, rebuild=config.rebuild)
+        yield from evaluate(context, conn, CHECKS, freshness_hours=account.freshness_hours)
 
-    It depends on raw_jobs (written in the same step as `jobs`) rather than on `jobs`, so that a
-    failed blocking check on `jobs` (unmapped statuses) stops the analytics views but never leaves
-    a hole in the append-only history."""
-    start, end = fetch_window(context, config)
-    window = {"start": start, "end": end}
-    with warehouse.connection() as conn, conn, conn.cursor() as cur:
-        cur.execute(query("jobs_write_lock"))
-        cur.execute(query("history_from_activities"), window)
-        from_activities = cur.rowcount
-        cur.execute(query("history_from_polls"), window)
-        from_polls = cur.rowcount
-        cur.execute(query("history_stages"), {"all": False})
-        cur.execute(query("derive_job_dates"), {"all": False, **window})
-        jobs_dated = cur.rowcount
-        cur.execute("SELECT count(*) FROM job_status_history")
-        total = cur.fetchone()[0]
-    return MaterializeResult(
-        metadata={
-            "window": f"[{start.isoformat()}, {end.isoformat()})",
-            "appended_from_activities": from_activities,
-            "appended_from_polls": from_polls,
-            "jobs_dates_derived": jobs_dated,
-            "dagster/row_count": total,
+
+def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> MaterializeResult:
+    with conn, conn.cursor() as cur:
+        cur.execute(query("history_locks"))
+        cur.execute(query("cursor_read"), {"names": list(CURSORS)})
+        positions = dict(cur.fetchall())
+        cur.execute("SELECT now()")
+        (now,) = cur.fetchone()
+        params = {
+            "rebuild": rebuild,
+            "changes_since": positions.get(CURSORS[0], EPOCH),
+            "jobs_since": positions.get(CURSORS[1], EPOCH),
         }
+        cur.execute(query("history_scope"), params)
+        cur.execute("SELECT count(*) FROM history_scope")
+        (in_scope,) = cur.fetchone()
+        counts = {}
+        for statement in STATEMENTS[1:3]:
+            cur.execute(query(statement))
+            counts[statement] = cur.rowcount
+        cur.execute(query("history_stages"), {"all": False})
+        cur.execute(query("derive_job_dates"), {"all": False})
+        dated = cur.rowcount
+        for name in CURSORS:
+            cur.execute(
+                query("cursor_write"), {"name": name, "position": now, "run_id": context.run.run_id}
+            )
+        cur.execute("SELECT count(*) FROM job_status_history")
+        (total,) = cur.fetchone()
+    context.log.info(
+        f"history: {in_scope} jobs looked at, {sum(counts.values())} rows appended, "
+        f"{dated} jobs' dates derived"
+    )
+    return MaterializeResult(
+        asset_key="job_status_history",
+        metadata={
+            "jobs_looked_at": in_scope,
+            "since": "everything (rebuild)" if rebuild else params["changes_since"].isoformat(),
+            "appended_from_activities": counts["history_from_activities"],
+            "appended_from_polls": counts["history_from_polls"],
+            "jobs_dates_derived": dated,
+            "dagster/row_count": total,
+        },
     )

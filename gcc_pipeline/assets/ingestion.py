@@ -1,217 +1,280 @@
-"""Raw landing and normalized tables: one step per API resource, raw and table specs together.
+"""One step lands every JobNimbus stream: raw payloads into jobnimbus_raw_events, rows into each
+stream's table, in one pass per page, with the windows of all streams fetched concurrently.
 
-Landing and normalizing in one pass means a page is parsed while it is in memory and never read
-back; the two specs still give the UI its raw -> normalized lineage.
+It is one subsettable multi-asset: `jobnimbus_raw_events` and one spec per stream table, so the
+lineage reads API -> raw events -> tables, and any selection (one table, a group, everything)
+launches. A selected table loads the streams that feed it; raw payloads are always landed with
+them (the raw events spec is recorded only when every stream was loaded). The checks of these
+tables run in the same step.
 """
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Backoff,
+    Config,
+    Failure,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
     multi_asset,
 )
+from psycopg2 import sql
 
-from gcc_pipeline.assets.windows import IngestConfig, fetch_window, partition_label
-from gcc_pipeline.jobnimbus import JobNimbusResource
-from gcc_pipeline.partitions import backfill_policy, daily_partitions
-from gcc_pipeline.warehouse.landing import TARGETS, Lander, LandingStats
-from gcc_pipeline.warehouse.queries import query
+from gcc_pipeline.assets.conventions import table_spec
+from gcc_pipeline.checks import checks_on, evaluate
+from gcc_pipeline.jobnimbus import AuthError, JobNimbusResource, NotFoundError
+from gcc_pipeline.markdown import md_table
+from gcc_pipeline.partitions import (
+    backfill_policy,
+    beta_parameters,
+    latest_window,
+    monthly_partitions,
+)
+from gcc_pipeline.resources import AccountResource
+from gcc_pipeline.streams import STREAMS, Stream, Table, stream_tables, streams_of
+from gcc_pipeline.sync.load import Load, StreamResult
+from gcc_pipeline.sync.plan import StreamPlan, plan_stream
+from gcc_pipeline.sync.state import read_states
+from gcc_pipeline.warehouse.landing import LandingStats
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
-KINDS = {"python", "postgres"}
+RAW_EVENTS = "jobnimbus_raw_events"
+EXTRA_DEPS = {"jobs": ["workflow_status_lookup"]}  # the stage lookup jobs are staged with
 
 
-def raw_spec(resource: str) -> AssetSpec:
-    return AssetSpec(
-        key=f"raw_{resource}",
-        group_name="raw",
-        kinds=KINDS,
-        description=(
-            f"Every JobNimbus {resource} payload fetched, unmodified, in jobnimbus_raw_events "
-            f"(entity_type '{TARGETS[resource].entity_type}'); the same payload is stored once."
-        ),
-        metadata={"dagster/table_name": "jobnimbus_raw_events"},
+class IngestConfig(Config):
+    """How far back each stream is fetched (editable in the launchpad)."""
+
+    incremental: bool = False  # True: from each stream's high-water mark, not whole partitions
+    since: str | None = None  # an ISO date or time: fetch from there (`gcc run --since`)
+    overlap_minutes: int = 60  # incremental runs re-read this much before the high-water mark
+
+
+def _specs() -> list[AssetSpec]:
+    raw = table_spec(
+        RAW_EVENTS,
+        group="raw",
+        layer="raw",
+        description="Every JobNimbus payload fetched, unmodified (one row per distinct payload "
+        "per record), for audit and replay. Recorded when every stream was loaded.",
+    )
+    tables = [
+        table_spec(
+            t.name,
+            group="normalized",
+            layer="normalized",
+            deps=[RAW_EVENTS, *EXTRA_DEPS.get(t.name, [])],
+            description=t.description,
+        )
+        for t in stream_tables()
+    ]
+    return [raw, *tables]
+
+
+SPECS = _specs()
+CHECKS = checks_on(t.name for t in stream_tables())
+
+
+def selected_streams(keys: set[AssetKey]) -> tuple[Stream, ...]:
+    if AssetKey(RAW_EVENTS) in keys:
+        return STREAMS
+    return tuple(s for s in STREAMS if AssetKey(s.table.name) in keys)
+
+
+def _floor(account: AccountResource) -> datetime:
+    return datetime.combine(
+        date.fromisoformat(account.start_date), time(), ZoneInfo(account.timezone)
     )
 
 
-def table_spec(table: str, deps: list[str], description: str) -> AssetSpec:
-    return AssetSpec(
-        key=table,
-        group_name="normalized",
-        kinds=KINDS,
-        deps=deps,
-        description=description,
-        metadata={"dagster/table_name": table},
+def _plans(
+    context: AssetExecutionContext,
+    config: IngestConfig,
+    streams: Sequence[Stream],
+    warehouse: WarehouseResource,
+    account: AccountResource,
+) -> list[StreamPlan]:
+    run = context.partition_time_window
+    includes_latest = run.end >= latest_window().end
+    since = None
+    if config.since:
+        since = datetime.fromisoformat(config.since)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=ZoneInfo(account.timezone))
+    with warehouse.connection() as conn:
+        states = read_states(conn)
+    return [
+        plan_stream(
+            s,
+            run,
+            includes_latest=includes_latest,
+            floor=_floor(account),
+            state=states.get(s.name),
+            incremental=config.incremental,
+            since=since,
+            overlap=timedelta(minutes=config.overlap_minutes),
+        )
+        for s in streams
+    ]
+
+
+def _partition_metadata(
+    context: AssetExecutionContext, key: AssetKey, results: Sequence[StreamResult]
+) -> None:
+    """Each month of the run gets its own windows and counts on its materialization."""
+    by_month: dict[str, list] = {}
+    for result in results:
+        for w in result.windows:
+            by_month.setdefault(w.window.partition_key, []).append(w)
+    for month in context.partition_keys:
+        windows = by_month.get(month, [])
+        stats = LandingStats()
+        for w in windows:
+            stats.add(w.stats)
+        context.add_asset_metadata(
+            {
+                "windows": "; ".join(
+                    f"{w.window.stream.name} {w.window.describe()}" for w in windows
+                )
+                or "not fetched in this run (already loaded up to the high-water mark)",
+                **stats.as_metadata(),
+                "requests": sum(w.requests for w in windows),
+            },
+            asset_key=key,
+            partition_key=month,
+        )
+
+
+def _table_result(
+    context: AssetExecutionContext, table: Table, results: Sequence[StreamResult], rows: int
+) -> MaterializeResult:
+    _partition_metadata(context, AssetKey(table.name), results)
+    total = LandingStats()
+    for r in results:
+        total.add(r.stats)
+    # Each month's event carries its own counts (_partition_metadata); run_* are the whole run's.
+    metadata: dict[str, object] = {
+        **{f"run_{k}": v for k, v in total.as_metadata().items()},
+        "run_requests": sum(r.requests for r in results),
+        "run_retries": sum(r.retries for r in results),
+        "fetched_from": "; ".join(f"{r.plan.stream.name}: {r.plan.reason}" for r in results),
+        "high_water_mark": "; ".join(
+            f"{r.plan.stream.name}: {r.state.high_water_mark.isoformat()}"
+            for r in results
+            if r.state and r.state.high_water_mark
+        )
+        or "(not advanced by this run)",
+        "dagster/row_count": rows,
+    }
+    if total.reasons:
+        metadata["quarantine_reasons"] = MetadataValue.md(
+            md_table(["reason", "records"], sorted(total.reasons.items()))
+        )
+    return MaterializeResult(asset_key=AssetKey(table.name), metadata=metadata)
+
+
+def _raw_result(
+    context: AssetExecutionContext, results: Sequence[StreamResult]
+) -> MaterializeResult:
+    _partition_metadata(context, AssetKey(RAW_EVENTS), results)
+    rows = [
+        (r.plan.stream.name, r.plan.reason, r.stats.fetched, r.stats.raw_inserted, r.requests,
+         r.retries, f"{r.waited_seconds:.1f}")
+        for r in results
+    ]  # fmt: skip
+    return MaterializeResult(
+        asset_key=AssetKey(RAW_EVENTS),
+        metadata={
+            "run_fetched": sum(r.stats.fetched for r in results),
+            "run_raw_inserted": sum(r.stats.raw_inserted for r in results),
+            "run_requests": sum(r.requests for r in results),
+            "run_retries": sum(r.retries for r in results),
+            "streams": MetadataValue.md(
+                md_table(
+                    [
+                        "stream",
+                        "fetched from",
+                        "fetched",
+                        "new payloads",
+                        "requests",
+                        "retries",
+                        "waited for another run (s)",
+                    ],
+                    rows,
+                )
+            ),
+        },
     )
 
 
-def _table_rows(conn, table: str) -> int:
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM {table}")  # table names are constants of this module
+def _count(warehouse: WarehouseResource, table: str) -> int:
+    with warehouse.connection() as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         return cur.fetchone()[0]
 
 
-def _land_resources(
-    context: AssetExecutionContext,
-    config: IngestConfig,
-    jobnimbus: JobNimbusResource,
-    warehouse: WarehouseResource,
-    resources: list[str],
-) -> tuple[dict[str, LandingStats], dict[str, dict[str, int]], int | None]:
-    start, end = fetch_window(context, config)
-    label = partition_label(context)
-    results: dict[str, LandingStats] = {}
-    table = TARGETS[resources[0]].table
-    with jobnimbus.get_client() as client, warehouse.connection() as conn:
-        for resource in resources:
-            # Another run landing this resource finishes first (see ingest_lock.sql). On an
-            # error the lock goes with the connection, which closes when the step fails.
-            asked = datetime.now(UTC)
-            with conn, conn.cursor() as cur:
-                cur.execute(query("ingest_lock"), {"resource": resource})
-            started = datetime.now(UTC)
-            if (started - asked).total_seconds() > 1:
-                context.log.info(f"{resource}: waited {started - asked} for another run to land it")
-            lander = Lander(conn, resource, run_id=context.run.run_id, partition_key=label)
-            stats = lander.land(client.iter_window(resource, start, end))
-            api = client.stats.get(resource, {})
-            with conn, conn.cursor() as cur:
-                cur.execute(
-                    query("log_ingestion"),
-                    {"run_id": context.run.run_id, "partition_key": label, "resource": resource,
-                     "window_start": start, "window_end": end,
-                     "requests": api.get("requests", 0), "retries": api.get("retries", 0),
-                     "max_date_updated": stats.max_date_updated, "started_at": started,
-                     **stats.as_metadata()},
-                )  # fmt: skip
-            with conn, conn.cursor() as cur:
-                cur.execute(query("ingest_unlock"), {"resource": resource})
-            context.log.info(
-                f"{resource}: {stats.fetched} fetched in {api.get('requests', 0)} requests "
-                f"for [{start.isoformat()}, {end.isoformat()}); {stats.as_metadata()}"
-            )
-            results[resource] = stats
-        rows = _table_rows(conn, table) if table else None
-        return results, client.stats, rows
-
-
-def _results(
-    context: AssetExecutionContext,
-    config: IngestConfig,
-    stats: dict[str, LandingStats],
-    api: dict[str, dict[str, int]],
-    table: str | None,
-    table_rows: int | None,
-) -> Iterator[MaterializeResult]:
-    start, end = fetch_window(context, config)
-    window = f"[{start.isoformat()}, {end.isoformat()})"
-    for resource, s in stats.items():
-        yield MaterializeResult(
-            asset_key=AssetKey(f"raw_{resource}"),
-            metadata={
-                "window": window,
-                "fetched": s.fetched,
-                "raw_inserted": s.raw_inserted,
-                "requests": api.get(resource, {}).get("requests", 0),
-                "retries": api.get(resource, {}).get("retries", 0),
-            },
-        )
-    if table:
-        total = LandingStats()
-        reasons: dict[str, int] = {}
-        for s in stats.values():
-            for name, value in s.as_metadata().items():
-                setattr(total, name, getattr(total, name) + value)
-            for reason, n in s.reasons.items():
-                reasons[reason] = reasons.get(reason, 0) + n
-        metadata = {"window": window, **total.as_metadata(), "dagster/row_count": table_rows}
-        if reasons:
-            metadata["quarantine_reasons"] = MetadataValue.md(
-                "| reason | records |\n|---|---|\n"
-                + "\n".join(f"| {r} | {n} |" for r, n in sorted(reasons.items()))
-            )
-        yield MaterializeResult(asset_key=AssetKey(table), metadata=metadata)
-
-
-def ingestion_asset(name: str, resources: list[str], table_spec_: AssetSpec | None):
-    """One step that lands the given resources raw and upserts their normalized table."""
-    specs = [raw_spec(r) for r in resources] + ([table_spec_] if table_spec_ else [])
-    table = table_spec_.key.path[-1] if table_spec_ else None
+with beta_parameters():
 
     @multi_asset(
-        name=name,
-        specs=specs,
-        partitions_def=daily_partitions,
+        name="jobnimbus",
+        specs=SPECS,
+        check_specs=[c.spec() for c in CHECKS],
+        partitions_def=monthly_partitions,
         backfill_policy=backfill_policy,
-        pool="jobnimbus_api",
-        can_subset=False,
+        can_subset=True,
+        # Landing is idempotent: a retry after a dropped connection redoes what did not commit
+        # (the client already retried each request; a rejected key is never retried).
+        retry_policy=RetryPolicy(max_retries=1, delay=15, backoff=Backoff.EXPONENTIAL),
     )
-    def _ingest(
+    def jobnimbus(
         context: AssetExecutionContext,
         config: IngestConfig,
         jobnimbus: JobNimbusResource,
         warehouse: WarehouseResource,
+        account: AccountResource,
     ) -> Iterator[MaterializeResult]:
-        stats, api, rows = _land_resources(context, config, jobnimbus, warehouse, resources)
-        yield from _results(context, config, stats, api, table, rows)
-
-    return _ingest
-
-
-ingest_contacts = ingestion_asset(
-    "ingest_contacts",
-    ["contacts"],
-    table_spec("contacts", ["raw_contacts"], "Customers and other contacts, one row per jnid."),
-)
-ingest_jobs = ingestion_asset(
-    "ingest_jobs",
-    ["jobs"],
-    table_spec(
-        "jobs",
-        ["raw_jobs", "workflow_status_lookup"],
-        "Jobs with stage from workflow_status_lookup (by record type and status name) and flags "
-        "that follow the stage; date_sold/date_completed come from job_status_history.",
-    ),
-)
-ingest_payments = ingestion_asset(
-    "ingest_payments",
-    ["payments"],
-    table_spec(
-        "payments",
-        ["raw_payments"],
-        "Payments: job from related[type=job] (primary may be an invoice); net = total - credit",
-    ),
-)
-ingest_expenses = ingestion_asset(
-    "ingest_expenses",
-    ["workorders", "materialorders"],
-    table_spec(
-        "expenses",
-        ["raw_workorders", "raw_materialorders"],
-        "Job costs: one row per work order (labor, or subcontractor) and per material order "
-        "(materials, vendor = supplier); amount = total_line_item_cost.",
-    ),
-)
-ingest_activities = ingestion_asset(
-    "ingest_activities",
-    ["activities"],
-    table_spec(
-        "jobnimbus_status_changes",
-        ["raw_activities"],
-        "Status-change activities parsed once at landing (job, previous and new status, when); "
-        "job_status_history is built from them.",
-    ),
-)
-
-INGESTION_ASSETS = [
-    ingest_contacts,
-    ingest_jobs,
-    ingest_payments,
-    ingest_expenses,
-    ingest_activities,
-]
+        selected = set(context.selected_asset_keys)
+        streams = selected_streams(selected)
+        landed: dict[str, StreamResult] = {}
+        if streams:
+            plans = _plans(context, config, streams, warehouse, account)
+            for p in plans:
+                context.log.info(
+                    f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
+                    + ("" if p.windows else " (nothing to fetch)")
+                )
+            load = Load(
+                plans, jobnimbus=jobnimbus, connect=warehouse.connect, run_id=context.run.run_id,
+                floor=_floor(account),
+            )  # fmt: skip
+            try:
+                for result in load.run():
+                    landed[result.plan.stream.name] = result
+                    s = result.stats
+                    context.log.info(
+                        f"{result.plan.stream.name}: {s.fetched} fetched in {result.requests} "
+                        f"requests ({len(result.windows)} windows); {s.as_metadata()}"
+                    )
+            except (AuthError, NotFoundError) as exc:
+                raise Failure(str(exc), allow_retries=False) from None
+            # Raw events first: a multi-asset yields its specs in dependency order.
+            if AssetKey(RAW_EVENTS) in selected:
+                yield _raw_result(context, [landed[s.name] for s in streams])
+            for table in stream_tables():
+                if AssetKey(table.name) in selected:
+                    members = [landed[m.name] for m in streams_of(table)]
+                    yield _table_result(context, table, members, _count(warehouse, table.name))
+        with warehouse.connection() as conn:
+            yield from evaluate(
+                context,
+                conn,
+                CHECKS,
+                freshness_hours=account.freshness_hours,
+                landed_streams=landed,
+            )

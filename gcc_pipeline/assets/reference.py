@@ -1,29 +1,67 @@
 """Reference tables that are not partitioned: the stage lookup and the sales reps."""
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    Backoff,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    multi_asset,
+)
 from psycopg2.extras import execute_values
 
+from gcc_pipeline.assets.conventions import table_spec
+from gcc_pipeline.checks import checks_on, evaluate
 from gcc_pipeline.jobnimbus import JobNimbusResource
 from gcc_pipeline.jobnimbus.records import text
+from gcc_pipeline.markdown import md_table
+from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.stage_mapping import LookupRow, load_mapping, lookup_rows
 from gcc_pipeline.warehouse.copy import copy_rows
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
-KINDS = {"python", "postgres"}
+# Both read one small API answer and rewrite their table whole or by upsert: safe to retry.
+RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
+LOOKUP_CHECKS = checks_on(["workflow_status_lookup"])
+REPS_CHECKS = checks_on(["sales_reps"])
 
 
-@asset(
-    group_name="normalized",
-    kinds=KINDS,
-    pool="jobnimbus_api",
-    metadata={"dagster/table_name": "workflow_status_lookup"},
+@multi_asset(
+    name="workflow_status_lookup",
+    specs=[
+        table_spec(
+            "workflow_status_lookup",
+            group="normalized",
+            layer="reference",
+            description="Stage of every (record type, status name): the mapping file enriched "
+            "with the status ids of account/settings.",
+        )
+    ],
+    check_specs=[c.spec() for c in LOOKUP_CHECKS],
+    can_subset=True,  # its check can run alone
+    retry_policy=RETRY,
 )
 def workflow_status_lookup(
-    context: AssetExecutionContext, jobnimbus: JobNimbusResource, warehouse: WarehouseResource
-) -> MaterializeResult:
+    context: AssetExecutionContext,
+    jobnimbus: JobNimbusResource,
+    warehouse: WarehouseResource,
+    account: AccountResource,
+) -> Iterator[Any]:
     """Stage of every (record type, status name), from gcc_pipeline/stage_mappings.yaml enriched
     with the status ids of account/settings. A rebuild that changes it restages jobs and history."""
+    if context.selected_asset_keys:
+        yield _rebuild_lookup(context, jobnimbus, warehouse)
+    with warehouse.connection() as conn:
+        yield from evaluate(context, conn, LOOKUP_CHECKS, freshness_hours=account.freshness_hours)
+
+
+def _rebuild_lookup(
+    context: AssetExecutionContext, jobnimbus: JobNimbusResource, warehouse: WarehouseResource
+) -> MaterializeResult:
     mapping = load_mapping()
     with jobnimbus.get_client() as client:
         settings = client.settings()
@@ -41,10 +79,12 @@ def workflow_status_lookup(
         # Restaging is a pass over every job and history row: only when the mapping changed.
         # New rows get their stage where they land (apply_stages, history_stages).
         if changed:
-            cur.execute(query("apply_stages"), {"job_ids": None})
+            cur.execute(query("apply_stages"), {"ids": None})
             restaged = cur.rowcount
+            cur.execute(query("history_scope"), {"rebuild": True, "changes_since": None,
+                                                 "jobs_since": None})  # fmt: skip
             cur.execute(query("history_stages"), {"all": True})
-            cur.execute(query("derive_job_dates"), {"all": True, "start": None, "end": None})
+            cur.execute(query("derive_job_dates"), {"all": True})
     unmapped = [r for r in rows if r.stage is None]
     metadata = {
         "dagster/row_count": len(rows),
@@ -55,13 +95,13 @@ def workflow_status_lookup(
     }
     if unmapped:
         metadata["api_statuses_missing_from_mapping"] = MetadataValue.md(
-            "| record type | workflow | status |\n|---|---|---|\n"
-            + "\n".join(
-                f"| {r.record_type_name} | {r.workflow} | {r.status_name} |" for r in unmapped
+            md_table(
+                ["record type", "workflow", "status"],
+                [(r.record_type_name, r.workflow, r.status_name) for r in unmapped],
             )
         )
     context.log.info(f"lookup: {len(rows)} statuses, {len(unmapped)} without a stage")
-    return MaterializeResult(metadata=metadata)
+    return MaterializeResult(asset_key="workflow_status_lookup", metadata=metadata)
 
 
 def _user_row(user: dict) -> tuple:
@@ -80,18 +120,37 @@ def _user_row(user: dict) -> tuple:
     )
 
 
-@asset(
-    group_name="normalized",
-    kinds=KINDS,
-    deps=["contacts", "raw_jobs", "payments"],  # raw_jobs: see job_status_history
-    pool="jobnimbus_api",
-    metadata={"dagster/table_name": "sales_reps"},
+@multi_asset(
+    name="sales_reps",
+    specs=[
+        table_spec(
+            "sales_reps",
+            group="normalized",
+            layer="reference",
+            # raw events (the raw jobs), not `jobs`: see job_status_history.
+            deps=["contacts", "jobnimbus_raw_events", "payments"],
+            description="Sales reps from account/users plus every rep seen on a record.",
+        )
+    ],
+    check_specs=[c.spec() for c in REPS_CHECKS],
+    can_subset=True,
+    retry_policy=RETRY,
 )
 def sales_reps(
-    context: AssetExecutionContext, jobnimbus: JobNimbusResource, warehouse: WarehouseResource
-) -> MaterializeResult:
+    context: AssetExecutionContext,
+    jobnimbus: JobNimbusResource,
+    warehouse: WarehouseResource,
+    account: AccountResource,
+) -> Iterator[Any]:
     """Sales reps from account/users plus every rep seen on a record (kept even when the account
     no longer lists them, so historical numbers still have a name)."""
+    if context.selected_asset_keys:
+        yield _load_reps(jobnimbus, warehouse)
+    with warehouse.connection() as conn:
+        yield from evaluate(context, conn, REPS_CHECKS, freshness_hours=account.freshness_hours)
+
+
+def _load_reps(jobnimbus: JobNimbusResource, warehouse: WarehouseResource) -> MaterializeResult:
     with jobnimbus.get_client() as client:
         users = [u for u in client.users() if u.get("id") or u.get("jnid")]
     with warehouse.connection() as conn, conn, conn.cursor() as cur:
@@ -103,11 +162,12 @@ def sales_reps(
         cur.execute("SELECT count(*), count(*) FILTER (WHERE source = 'records') FROM sales_reps")
         total, records_only = cur.fetchone()
     return MaterializeResult(
+        asset_key="sales_reps",
         metadata={
             "users_listed": len(users),
             "changed_from_users": from_users,
             "changed_from_records": from_records,
             "reps_only_seen_on_records": records_only,
             "dagster/row_count": total,
-        }
+        },
     )

@@ -1,32 +1,22 @@
-"""JobNimbus API access: endpoints, the HTTP client and its Dagster resource.
+"""JobNimbus API access: the HTTP client and its Dagster resource.
 
-Record parsing lives in ``gcc_pipeline.jobnimbus.records``.
+Record parsing lives in ``gcc_pipeline.jobnimbus.records``; which resources exist, in the stream
+registry ``gcc_pipeline.streams``.
 """
 
-from .client import JobNimbusClient, to_epoch
-from .endpoints import (
-    DEFAULT_BASE_URL,
-    MAX_PAGE_SIZE,
-    OFFSET_CAP,
-    RESOURCES,
-    WINDOWED_RESOURCES,
-    Endpoint,
-)
+from .client import MAX_PAGE_SIZE, OFFSET_CAP, JobNimbusClient, Listing, to_epoch
 from .errors import AuthError, JobNimbusError, NotFoundError
 from .ratelimit import RateLimiter
 from .resource import JobNimbusResource
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "MAX_PAGE_SIZE",
     "OFFSET_CAP",
-    "RESOURCES",
-    "WINDOWED_RESOURCES",
     "AuthError",
-    "Endpoint",
     "JobNimbusClient",
     "JobNimbusError",
     "JobNimbusResource",
+    "Listing",
     "NotFoundError",
     "RateLimiter",
     "to_epoch",

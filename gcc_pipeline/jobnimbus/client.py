@@ -6,6 +6,8 @@ more than one page falls back to offset paging, which fails loudly past the cap.
 (429, 5xx, connect/read errors) are retried by urllib3's ``Retry`` on the session adapter; bodies
 that arrive truncated or malformed are retried by the same ``Retry`` object's ``increment`` and
 ``sleep`` so one budget and one backoff policy cover both.
+
+The client knows paths, not resources: callers pass a ``Listing`` (the registry's ``Stream``).
 """
 
 from __future__ import annotations
@@ -14,21 +16,26 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
-from .endpoints import DEFAULT_BASE_URL, MAX_PAGE_SIZE, OFFSET_CAP, RESOURCES, Endpoint
 from .errors import AuthError, JobNimbusError, NotFoundError, excerpt
 from .ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
+#: The API answers an error when ``from + size`` exceeds this, so no query may page past it.
+OFFSET_CAP = 10_000
+#: Largest page the API serves.
+MAX_PAGE_SIZE = 1_000
+USERS_PATH = "/account/users"
+SETTINGS_PATH = "/account/settings"
 USER_AGENT = "gcc-pipeline/0.1"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _BODY_ERRORS = (
@@ -38,6 +45,22 @@ _BODY_ERRORS = (
 )
 
 Timeout = float | tuple[float, float]
+ShapeCheck = Callable[[Any], str | None]
+
+
+class Listing(Protocol):
+    """What the client needs of a list resource (the registry's `Stream` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def list_key(self) -> str: ...
+    @property
+    def window_field(self) -> str: ...
+    @property
+    def filters(self) -> Sequence[Mapping[str, Any]]: ...
 
 
 class _Retry(Retry):
@@ -69,6 +92,10 @@ def to_epoch(value: datetime) -> int:
     return math.ceil(value.timestamp())
 
 
+def _bound(value: datetime | None) -> int | None:
+    return None if value is None else to_epoch(value)
+
+
 def _date(record: Any, field: str) -> int | None:
     """The record's date as Unix seconds; 0 when unset or unreadable, None for a non-object."""
     if not isinstance(record, dict):
@@ -89,16 +116,45 @@ def _identity(record: Any) -> Hashable:
     return ("content", hashlib.sha256(content).hexdigest())
 
 
+def _list_shape(listing: Listing) -> ShapeCheck:
+    def check(data: Any) -> str | None:
+        if not isinstance(data, dict):
+            return "JSON that is not an object"
+        if not isinstance(data.get(listing.list_key), list):
+            return f"JSON without the list key {listing.list_key!r}"
+        if not isinstance(data.get("count"), int):
+            return "JSON without an integer 'count'"
+        return None
+
+    return check
+
+
+def _count_shape(data: Any) -> str | None:
+    ok = isinstance(data, dict) and isinstance(data.get("count"), int)
+    return None if ok else "JSON without an integer 'count'"
+
+
+def _object_shape(data: Any) -> str | None:
+    return None if isinstance(data, dict) else "JSON that is not an object"
+
+
+def _users_shape(data: Any) -> str | None:
+    if isinstance(data, list) or (isinstance(data, dict) and isinstance(data.get("users"), list)):
+        return None  # a bare list of users is tolerated
+    return "JSON without the list key 'users'"
+
+
 class JobNimbusClient:
     """A synchronous JobNimbus API client; one per thread (a ``requests.Session`` underneath).
 
+    Clients of one run may share a ``RateLimiter`` so the limit holds across threads.
     ``stats`` counts, per resource, logical ``requests`` (a page, a count), ``records`` yielded and
     ``retries`` (extra HTTP attempts), so HTTP attempts = requests + retries.
     """
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str,
         api_key: str = "",
         *,
         timeout: Timeout = (5, 30),
@@ -107,6 +163,7 @@ class JobNimbusClient:
         backoff_max: float = 60,
         backoff_jitter: float | None = None,
         requests_per_minute: float = 0,
+        limiter: RateLimiter | None = None,
         page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         if not api_key:
@@ -139,7 +196,7 @@ class JobNimbusClient:
                 "User-Agent": USER_AGENT,
             }
         )
-        self.limiter = RateLimiter(requests_per_minute)
+        self.limiter = limiter or RateLimiter(requests_per_minute)
         self._stats: dict[str, dict[str, int]] = {}
 
     # ------------------------------------------------------------------ lifecycle and reporting
@@ -175,73 +232,50 @@ class JobNimbusClient:
     # ------------------------------------------------------------------ public reads
 
     def iter_window(
-        self, resource: str, start: datetime | None, end: datetime | None
+        self, listing: Listing, start: datetime | None, end: datetime | None
     ) -> Iterator[dict[str, Any]]:
-        """Yield every record whose date field lies in ``[start, end)``, each ``jnid`` once.
+        """Yield every record whose window field lies in ``[start, end)``, each ``jnid`` once.
 
         ``None`` leaves that side open. Streams page by page; an empty window costs one request.
         """
-        lo = None if start is None else to_epoch(start)
-        hi = None if end is None else to_epoch(end)
-        yield from self._walk(resource, lo, hi, fields=None)
-
-    def iter_all(self, resource: str) -> Iterator[dict[str, Any]]:
-        """Every record of a windowed resource (a full reconciliation pull)."""
-        return self.iter_window(resource, None, None)
+        yield from self._walk(listing, _bound(start), _bound(end), fields=None)
 
     def list_ids(
-        self, resource: str, start: datetime | None = None, end: datetime | None = None
+        self, listing: Listing, start: datetime | None = None, end: datetime | None = None
     ) -> Iterator[tuple[str, int]]:
         """Yield ``(jnid, date_updated)`` for reconciliation, asking only for those fields."""
-        ep = self._windowed(resource)
-        fields = ["jnid", "date_updated"]
-        if ep.date_field not in fields:
-            fields.append(str(ep.date_field))
-        lo = None if start is None else to_epoch(start)
-        hi = None if end is None else to_epoch(end)
-        for record in self._walk(resource, lo, hi, fields=",".join(fields)):
+        fields = list(dict.fromkeys(["jnid", "date_updated", listing.window_field]))
+        for record in self._walk(listing, _bound(start), _bound(end), fields=",".join(fields)):
             jnid = record.get("jnid") if isinstance(record, dict) else None
             if jnid is not None:  # a record without an id cannot be reconciled
                 yield str(jnid), _date(record, "date_updated") or 0
 
     def count(
-        self, resource: str, start: datetime | None = None, end: datetime | None = None
+        self, listing: Listing, start: datetime | None = None, end: datetime | None = None
     ) -> int:
         """Number of records in ``[start, end)`` (or all), via one ``size=0`` request."""
-        ep = self._windowed(resource)
-        lo = None if start is None else to_epoch(start)
-        hi = None if end is None else to_epoch(end)
-        params = self._list_params(ep, lo, hi, offset=0, size=0)
-        data = self._get(resource, ep, params, need_list=False)
+        params = self._list_params(listing, _bound(start), _bound(end), offset=0, size=0)
+        data = self._get(listing.name, listing.path, params, _count_shape)
         return int(data["count"])
 
     def users(self) -> list[dict[str, Any]]:
         """All users of the account (sales reps' names and emails)."""
-        ep = RESOURCES["users"]
-        data = self._get("users", ep, {}, need_list=True)
-        users = data if isinstance(data, list) else data[str(ep.list_key)]
+        data = self._get("users", USERS_PATH, {}, _users_shape)
+        users = data if isinstance(data, list) else data["users"]
         self._bump("users", "records", len(users))
         return users
 
     def settings(self) -> dict[str, Any]:
-        """The account settings object (workflows with their statuses)."""
-        data = self._get("settings", RESOURCES["settings"], {}, need_list=False)
+        """The account settings object (workflows with their statuses, the time zone)."""
+        data = self._get("settings", SETTINGS_PATH, {}, _object_shape)
         self._bump("settings", "records", 1)
         return data
 
     # ------------------------------------------------------------------ paging
 
-    def _windowed(self, resource: str) -> Endpoint:
-        ep = RESOURCES.get(resource)
-        if ep is None:
-            raise ValueError(f"Unknown JobNimbus resource {resource!r}; known: {sorted(RESOURCES)}")
-        if not ep.windowed:
-            raise ValueError(f"JobNimbus resource {resource!r} is not a windowed list")
-        return ep
-
     @staticmethod
     def _list_params(
-        ep: Endpoint,
+        listing: Listing,
         lo: int | None,
         hi: int | None,
         *,
@@ -249,10 +283,11 @@ class JobNimbusClient:
         size: int,
         fields: str | None = None,
     ) -> dict[str, Any]:
+        field = listing.window_field
         params: dict[str, Any] = {
             "size": size,
             "from": offset,
-            "sort_field": ep.date_field,
+            "sort_field": field,
             "sort_direction": "asc",
         }
         bounds: dict[str, int] = {}
@@ -260,15 +295,29 @@ class JobNimbusClient:
             bounds["gte"] = lo
         if hi is not None:
             bounds["lt"] = hi
-        if bounds:
-            clause = {"range": {ep.date_field: bounds}}
-            params["filter"] = json.dumps({"must": [clause]}, separators=(",", ":"))
+        must = [*listing.filters, *([{"range": {field: bounds}}] if bounds else [])]
+        if must:
+            params["filter"] = json.dumps({"must": must}, separators=(",", ":"))
         if fields:
             params["fields"] = fields
         return params
 
+    def _page(
+        self,
+        listing: Listing,
+        lo: int | None,
+        hi: int | None,
+        offset: int,
+        size: int,
+        fields: str | None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        params = self._list_params(listing, lo, hi, offset=offset, size=size, fields=fields)
+        data = self._get(listing.name, listing.path, params, _list_shape(listing))
+        page: list[dict[str, Any]] = data[listing.list_key]
+        return page, int(data.get("count", len(page)))
+
     def _walk(
-        self, resource: str, lo: int | None, hi: int | None, fields: str | None
+        self, listing: Listing, lo: int | None, hi: int | None, fields: str | None
     ) -> Iterator[dict[str, Any]]:
         """Keyset walk of ``[lo, hi)``: each query starts at ``from=0`` with ``gte`` the cursor.
 
@@ -276,25 +325,20 @@ class JobNimbusClient:
         fetched again and dropped by ``jnid``. A page whose records all share one second cannot
         move the cursor, so that second is paged by offset (see ``_walk_second``).
         """
-        ep = self._windowed(resource)
-        field = str(ep.date_field)
+        field = listing.window_field
         seen: dict[Hashable, int | None] = {}
         cursor = lo
         while hi is None or cursor is None or cursor < hi:
-            size = self.page_size
-            params = self._list_params(ep, cursor, hi, offset=0, size=size, fields=fields)
-            data = self._get(resource, ep, params, need_list=True)
-            page: list[dict[str, Any]] = data[str(ep.list_key)]
-            count = int(data.get("count", len(page)))
-            yield from self._fresh(resource, page, field, lo, hi, seen)
-            if len(page) < size or count <= len(page):
+            page, count = self._page(listing, cursor, hi, 0, self.page_size, fields)
+            yield from self._fresh(listing, page, lo, hi, seen)
+            if len(page) < self.page_size or count <= len(page):
                 return
             dates = [d for d in (_date(r, field) for r in page) if d is not None]
             if not dates:
-                raise JobNimbusError(f"A {resource} page held no records", path=ep.path)
+                raise JobNimbusError(f"A {listing.name} page held no records", path=listing.path)
             first, last = dates[0], dates[-1]
             if first == last:
-                yield from self._walk_second(resource, ep, last, fields, lo, hi, seen)
+                yield from self._walk_second(listing, last, fields, lo, hi, seen)
                 cursor = last + 1
             else:
                 cursor = last
@@ -305,8 +349,7 @@ class JobNimbusClient:
 
     def _walk_second(
         self,
-        resource: str,
-        ep: Endpoint,
+        listing: Listing,
         second: int,
         fields: str | None,
         lo: int | None,
@@ -314,33 +357,26 @@ class JobNimbusClient:
         seen: dict[Hashable, int | None],
     ) -> Iterator[dict[str, Any]]:
         """Offset-page the records of one second; more than the offset cap cannot be read."""
-        field = str(ep.date_field)
         offset = 0
         while True:
             size = min(self.page_size, OFFSET_CAP - offset)
-            params = self._list_params(
-                ep, second, second + 1, offset=offset, size=size, fields=fields
-            )
-            data = self._get(resource, ep, params, need_list=True)
-            page: list[dict[str, Any]] = data[str(ep.list_key)]
-            count = int(data.get("count", 0))
+            page, count = self._page(listing, second, second + 1, offset, size, fields)
             if count > OFFSET_CAP:
                 when = datetime.fromtimestamp(second, UTC).isoformat()
                 raise JobNimbusError(
-                    f"{count} {resource} share {field} = {second} ({when}); the API cannot page "
-                    f"past {OFFSET_CAP} matches and no narrower window exists",
-                    path=ep.path,
+                    f"{count} {listing.name} share {listing.window_field} = {second} ({when}); "
+                    f"the API cannot page past {OFFSET_CAP} matches and no narrower window exists",
+                    path=listing.path,
                 )
-            yield from self._fresh(resource, page, field, lo, hi, seen)
+            yield from self._fresh(listing, page, lo, hi, seen)
             offset += len(page)
             if not page or offset >= count:
                 return
 
     def _fresh(
         self,
-        resource: str,
+        listing: Listing,
         page: list[dict[str, Any]],
-        field: str,
         lo: int | None,
         hi: int | None,
         seen: dict[Hashable, int | None],
@@ -351,21 +387,20 @@ class JobNimbusClient:
         error rather than a silent gap. Records outside the window (an unreliable server filter)
         are dropped: they belong to another window.
         """
+        name, field = listing.name, listing.window_field
         previous = None
         for record in page:
             value = _date(record, field)
             if value is not None:
                 if previous is not None and value < previous:
                     raise JobNimbusError(
-                        f"JobNimbus ignored sort_field={field} ascending for {resource}; "
+                        f"JobNimbus ignored sort_field={field} ascending for {name}; "
                         "keyset paging would miss records",
-                        path=RESOURCES[resource].path,
+                        path=listing.path,
                     )
                 previous = value
                 if (lo is not None and value < lo) or (hi is not None and value >= hi):
-                    log.warning(
-                        "Dropping a %s with %s=%s outside the window", resource, field, value
-                    )
+                    log.warning("Dropping a %s with %s=%s outside the window", name, field, value)
                     continue
             identity = _identity(record)
             if identity in seen:
@@ -373,78 +408,92 @@ class JobNimbusClient:
                     continue  # the same record again, re-read at a page boundary
                 # Another version of a record already yielded (a duplicate jnid with other
                 # content, or a change during the walk): pass it on, the newest version wins.
-                self._bump(resource, "duplicates")
+                self._bump(name, "duplicates")
             seen[identity] = value
-            self._bump(resource, "records")
+            self._bump(name, "records")
             yield record
 
     # ------------------------------------------------------------------ one logical request
 
-    def _get(self, resource: str, ep: Endpoint, params: dict[str, Any], *, need_list: bool) -> Any:
-        """GET ``ep.path`` and return its JSON, retrying transport and body faults.
+    def _get(self, name: str, path: str, params: dict[str, Any], shape: ShapeCheck) -> Any:
+        """GET ``path`` and return its JSON, retrying transport and body faults on one budget.
 
         Raises outside ``except`` blocks so no requests exception (whose request carries the
         Authorization header) is chained onto ours.
         """
-        path = ep.path
-        url = self.base_url + path
         state = self._retry
-        self._bump(resource, "requests")
+        self._bump(name, "requests")
         while True:
-            self.limiter.acquire()
-            error: JobNimbusError | None = None
-            response: requests.Response | None = None
-            try:
-                response = self._session.get(url, params=params, timeout=self.timeout, stream=True)
-            except requests.RequestException as exc:
-                error = JobNimbusError(
-                    f"JobNimbus request to {path} failed after retries: "
-                    f"{type(exc).__name__}: {self._redact(excerpt(str(exc)))}",
-                    path=path,
-                )
-            if error is not None or response is None:
-                self._bump(resource, "retries", max(0, state.total or 0))
-                raise error or JobNimbusError(f"No response from {path}", path=path)
-
-            # Fold the adapter's retries into this request's budget and backoff history.
-            used = getattr(response.raw, "retries", None)
-            if used is not None and used.history:
-                self._bump(resource, "retries", len(used.history))
-                state = state.new(
-                    total=(state.total or 0) - len(used.history),
-                    history=state.history + used.history,
-                )
-
+            response = self._send(name, path, params, state)
+            state = self._fold_adapter_retries(name, state, response)
             body, problem = self._read(response)
             status = response.status_code
             if not 200 <= status < 300:
                 raise self._status_error(status, path, body, len(state.history))
-            data: Any = None
-            if problem is None:
-                try:
-                    data = json.loads(body)
-                except ValueError:
-                    problem = "a body that is not JSON"
-                else:
-                    problem = self._shape_problem(data, ep, need_list)
+            data, problem = self._decode(body, problem, shape)
             if problem is None:
                 return data
+            state = self._retry_body(name, state, path, problem, body, status)
 
-            exhausted = False
-            try:
-                state = state.increment(method="GET", url=path)
-            except MaxRetryError:
-                exhausted = True
-            if exhausted or state.is_exhausted():
-                raise JobNimbusError(
-                    f"JobNimbus sent {problem} for {path} after {len(state.history)} retries: "
-                    f"{self._redact(excerpt(body))!r}",
-                    path=path,
-                    status=status,
-                )
-            log.warning("JobNimbus sent %s for %s; retrying", problem, path)
-            self._bump(resource, "retries")
-            state.sleep()
+    def _send(
+        self, name: str, path: str, params: dict[str, Any], state: Retry
+    ) -> requests.Response:
+        """One request; the adapter has already retried transport faults when this raises."""
+        self.limiter.acquire()
+        error: JobNimbusError | None = None
+        try:
+            return self._session.get(
+                self.base_url + path, params=params, timeout=self.timeout, stream=True
+            )
+        except requests.RequestException as exc:
+            error = JobNimbusError(
+                f"JobNimbus request to {path} failed after retries: "
+                f"{type(exc).__name__}: {self._redact(excerpt(str(exc)))}",
+                path=path,
+            )
+        self._bump(name, "retries", max(0, state.total or 0))
+        raise error
+
+    def _fold_adapter_retries(self, name: str, state: Retry, response: requests.Response) -> Retry:
+        """Count the adapter's retries against this request's budget and backoff history."""
+        used = getattr(response.raw, "retries", None)
+        if used is None or not used.history:
+            return state
+        self._bump(name, "retries", len(used.history))
+        return state.new(
+            total=(state.total or 0) - len(used.history), history=state.history + used.history
+        )
+
+    @staticmethod
+    def _decode(body: bytes, problem: str | None, shape: ShapeCheck) -> tuple[Any, str | None]:
+        if problem is not None:
+            return None, problem
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None, "a body that is not JSON"
+        return data, shape(data)
+
+    def _retry_body(
+        self, name: str, state: Retry, path: str, problem: str, body: bytes, status: int
+    ) -> Retry:
+        """Spend one retry on a bad body (backing off), or raise when the budget is gone."""
+        exhausted = False
+        try:
+            state = state.increment(method="GET", url=path)
+        except MaxRetryError:
+            exhausted = True
+        if exhausted or state.is_exhausted():
+            raise JobNimbusError(
+                f"JobNimbus sent {problem} for {path} after {len(state.history)} retries: "
+                f"{self._redact(excerpt(body))!r}",
+                path=path,
+                status=status,
+            )
+        log.warning("JobNimbus sent %s for %s; retrying", problem, path)
+        self._bump(name, "retries")
+        state.sleep()
+        return state
 
     @staticmethod
     def _read(response: requests.Response) -> tuple[bytes, str | None]:
@@ -459,20 +508,6 @@ class JobNimbusClient:
         finally:
             response.close()
         return b"".join(chunks), problem
-
-    @staticmethod
-    def _shape_problem(data: Any, ep: Endpoint, need_list: bool) -> str | None:
-        if ep.list_key is None:
-            return None if isinstance(data, dict) else "JSON that is not an object"
-        if isinstance(data, list) and ep.path == RESOURCES["users"].path:
-            return None  # tolerate a bare list of users
-        if not isinstance(data, dict):
-            return "JSON that is not an object"
-        if need_list and not isinstance(data.get(ep.list_key), list):
-            return f"JSON without the list key {ep.list_key!r}"
-        if ep.date_field is not None and not isinstance(data.get("count"), int):
-            return "JSON without an integer 'count'"
-        return None
 
     def _status_error(self, status: int, path: str, body: bytes, retries: int) -> JobNimbusError:
         if status in (401, 403):

@@ -1,4 +1,4 @@
-"""The Dagster resource that hands assets, sensors and checks a configured JobNimbus client."""
+"""The Dagster resource that hands assets, sensors and checks configured JobNimbus clients."""
 
 from __future__ import annotations
 
@@ -6,31 +6,39 @@ from typing import Any
 
 from dagster import ConfigurableResource
 
-from .client import JobNimbusClient
-from .endpoints import DEFAULT_BASE_URL
+from .client import MAX_PAGE_SIZE, JobNimbusClient
+from .ratelimit import RateLimiter
 
 
 class JobNimbusResource(ConfigurableResource):
-    """JobNimbus API access; the key is meant to come from ``EnvVar("JOBNIMBUS_API_KEY")``.
+    """JobNimbus API access; the key comes from ``EnvVar("JOBNIMBUS_API_KEY")``.
 
-    ``get_client()`` returns a fresh client (own session, stats and rate limiter): use it as a
-    context manager, one per thread. The repr never shows the key.
+    ``get_client()`` returns a fresh client (own session and stats): use it as a context manager,
+    one per thread. Clients of one run share one ``limiter()`` so the rate limit holds across the
+    ``max_concurrency`` threads a load uses. The repr never shows the key.
     """
 
     api_key: str
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str
     timeout_seconds: float = 30
     max_retries: int = 6
     requests_per_minute: int = 0
-    page_size: int = 1000
+    max_concurrency: int = 4
+    page_size: int = MAX_PAGE_SIZE
 
-    def get_client(self) -> JobNimbusClient:
+    def limiter(self) -> RateLimiter:
+        return RateLimiter(self.requests_per_minute)
+
+    def get_client(
+        self, limiter: RateLimiter | None = None, *, max_retries: int | None = None
+    ) -> JobNimbusClient:
         return JobNimbusClient(
             base_url=self.base_url,
             api_key=self.api_key,
             timeout=(min(10.0, self.timeout_seconds), self.timeout_seconds),
-            max_retries=self.max_retries,
+            max_retries=self.max_retries if max_retries is None else max_retries,
             requests_per_minute=self.requests_per_minute,
+            limiter=limiter,
             page_size=self.page_size,
         )
 
@@ -38,10 +46,7 @@ class JobNimbusResource(ConfigurableResource):
         return [(k, v) for k, v in super().__repr_args__() if k != "api_key"]
 
     def __repr__(self) -> str:
-        return (
-            f"JobNimbusResource(base_url={self.base_url!r}, timeout_seconds={self.timeout_seconds},"
-            f" max_retries={self.max_retries}, requests_per_minute={self.requests_per_minute},"
-            f" page_size={self.page_size}, api_key='***')"
-        )
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.__repr_args__())
+        return f"JobNimbusResource({shown}, api_key='***')"
 
     __str__ = __repr__

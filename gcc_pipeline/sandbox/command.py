@@ -7,6 +7,8 @@ import sys
 import time
 from collections.abc import Sequence
 
+from gcc_pipeline.settings import load_settings
+
 from .faults import FaultConfig
 
 
@@ -48,14 +50,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("--jobs", type=int, default=2000, help="jobs existing at the anchor (2000)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    # The defaults are the built-in sandbox's (GCC_SANDBOX_*), so both serve the same company.
+    box = load_settings().sandbox
+    p.add_argument(
+        "--jobs", type=int, default=box.jobs, help=f"jobs existing at the anchor ({box.jobs})"
+    )
+    p.add_argument("--seed", type=int, default=box.seed, help=f"random seed ({box.seed})")
     p.add_argument(
         "--history-days",
         type=int,
-        default=730,
+        default=box.history_days,
         metavar="D",
-        help="days of history before the anchor (730)",
+        help=f"days of history before the anchor ({box.history_days})",
     )
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765; 0 = any)")
     p.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)

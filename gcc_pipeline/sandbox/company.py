@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from gcc_pipeline.streams import STREAMS
+
 from . import records
 from .names import FIRST_NAMES, LAST_NAMES, SOURCES, SPECIAL_NAMES, b36, mix
 from .timeline import GAP_DAYS, build_templates, choose_templates
@@ -23,7 +25,8 @@ from .workflows import CONTACT_TYPES, RECORD_TYPE_WEIGHTS, STAGE_ORDER, load_wor
 
 DAY = 86400
 BIG = np.iinfo(np.int64).max
-RESOURCES = ("contacts", "jobs", "payments", "workorders", "materialorders", "activities")
+# The company models every stream of the registry (records.py renders each).
+RESOURCES = tuple(s.name for s in STREAMS)
 PREFIX = {
     "contacts": "c",
     "jobs": "j",

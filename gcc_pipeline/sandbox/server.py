@@ -18,23 +18,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from gcc_pipeline.streams import STREAMS
+
+from .clock import LiveClock
 from .company import RESOURCES, Company, CompanyConfig
 from .faults import KINDS, FaultConfig
 from .query import QueryError, list_query
 from .records import render
 
-# URL path (below /api1/) -> resource name
-ROUTES = {
-    "contacts": "contacts",
-    "jobs": "jobs",
-    "payments": "payments",
-    "activities": "activities",
-    "v2/workorders": "workorders",
-    "v2/materialorders": "materialorders",
-    "workorders": "workorders",
-    "materialorders": "materialorders",
+# URL path (below /api1/) -> resource name, from the stream registry (plus the paths without
+# "v2/" some clients use); every stream must have a generator in records.py.
+ROUTES = {s.path.lstrip("/"): s.name for s in STREAMS} | {
+    s.path.rsplit("/", 1)[-1]: s.name for s in STREAMS
 }
-LIST_KEY = {"activities": "activity"}
+LIST_KEY = {s.name: s.list_key for s in STREAMS}
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -151,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif sub in ROUTES:
             r = ROUTES[sub]
             count, results = list_query(co, r, params)
-            out = {"count": count, LIST_KEY.get(r, "results"): results}
+            out = {"count": count, LIST_KEY[r]: results}
         else:
             head, _, jnid = sub.rpartition("/")
             rec = _one(co, ROUTES[head], jnid) if head in ROUTES and jnid else None
@@ -237,6 +234,7 @@ class SandboxServer:
         self._rng_lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.clock: LiveClock | None = None
 
     @property
     def faults(self) -> FaultConfig:
@@ -295,9 +293,13 @@ class SandboxServer:
             name=f"jobnimbus-sandbox-{self.port}",
         )
         self._thread.start()
+        if self.clock is not None:
+            self.clock.start()
         return self
 
     def stop(self) -> None:
+        if self.clock is not None:
+            self.clock.stop()
         if self._httpd is None:
             return
         self._httpd.shutdown()
@@ -342,10 +344,17 @@ def start_sandbox(
     faults: FaultConfig | str | None = None,
     anchor: datetime | date | str | None = None,
     host: str = "127.0.0.1",
+    live_minutes: float | None = None,
     **config: Any,
 ) -> SandboxServer:
-    """Build a company and serve it; returns the started server (call ``stop()``)."""
+    """Build a company and serve it; returns the started server (call ``stop()``).
+
+    ``live_minutes``: the company's clock moves a day every that many real minutes (leads,
+    status moves and payments keep arriving), until the server stops."""
     cfg = CompanyConfig(jobs=jobs, seed=seed, anchor=parse_anchor(anchor), **config)
     if isinstance(faults, str):
         faults = FaultConfig.parse(faults)
-    return SandboxServer(Company(cfg), api_key=api_key, host=host, port=port, faults=faults).start()
+    server = SandboxServer(Company(cfg), api_key=api_key, host=host, port=port, faults=faults)
+    if live_minutes:
+        server.clock = LiveClock(server.company, day_minutes=live_minutes)
+    return server.start()

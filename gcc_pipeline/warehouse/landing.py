@@ -8,54 +8,21 @@ never let an older payload win.
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from psycopg2 import sql
+
 from gcc_pipeline.jobnimbus import records
 from gcc_pipeline.jobnimbus.records import RecordError
+from gcc_pipeline.streams import Stream, stream_tables
 from gcc_pipeline.warehouse.copy import copy_buffer, copy_into
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.upsert import upsert_statement
-
-Parser = Callable[[Mapping[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where one API resource lands: its raw entity type, parser and normalized table."""
-
-    entity_type: str
-    parse: Parser
-    table: str | None
-    window_field: str
-    version: str = "date_updated"
-    touched: str = "updated_at"
-    keeps_raw: bool = True  # the table has a `raw` jsonb copy of the payload
-
-
-TARGETS: dict[str, Target] = {
-    "contacts": Target(
-        "contact", records.parse_contact, "contacts", "date_updated", "updated_at", "loaded_at"
-    ),
-    "jobs": Target("job", records.parse_job, "jobs", "date_updated"),
-    "payments": Target("payment", records.parse_payment, "payments", "date_updated"),
-    "workorders": Target("workorder", records.parse_workorder, "expenses", "date_updated"),
-    "materialorders": Target(
-        "materialorder", records.parse_materialorder, "expenses", "date_updated"
-    ),
-    "activities": Target(
-        "activity",
-        records.parse_activity,
-        "jobnimbus_status_changes",
-        "date_created",
-        touched="loaded_at",
-        keeps_raw=False,
-    ),
-}
 
 RAW_COLUMNS = (
     "entity_type", "entity_id", "payload", "payload_hash", "date_updated", "window_at", "run_id",
@@ -75,8 +42,16 @@ class LandingStats:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
-    max_date_updated: datetime | None = None
+    high_water: datetime | None = None  # newest window-field value landed
     reasons: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "LandingStats") -> None:
+        for name in self.as_metadata():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if other.high_water and (self.high_water is None or other.high_water > self.high_water):
+            self.high_water = other.high_water
+        for reason, n in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
 
     def as_metadata(self) -> dict[str, int]:
         return {
@@ -128,20 +103,32 @@ def _safe_epoch(payload: Mapping[str, Any], name: str) -> datetime | None:
         return None
 
 
+def create_staging(conn: Any) -> None:
+    """This session's staging tables: the fixed ones of staging.sql, then one per stream table
+    shaped like its table (so a new stream needs no staging DDL of its own)."""
+    per_table = sql.SQL(";\n").join(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        ).format(sql.Identifier(table.staging), sql.Identifier(table.name))
+        for table in stream_tables()
+    )
+    with conn, conn.cursor() as cur:  # one round trip
+        cur.execute(sql.Composed([sql.SQL(query("staging")), sql.SQL(";\n"), per_table]))
+
+
 class Lander:
-    """Lands one resource's records for one run; call `land` with the record stream."""
+    """Lands one stream's records for one run; call `land` with the record stream (a window)."""
 
     def __init__(
-        self, conn: Any, resource: str, *, run_id: str, partition_key: str, chunk_size: int = 5000
+        self, conn: Any, stream: Stream, *, run_id: str, partition_key: str, chunk_size: int = 5000
     ) -> None:
         self.conn = conn
-        self.target = TARGETS[resource]
+        self.stream = stream
         self.run_id = run_id
         self.partition_key = partition_key
         self.chunk_size = chunk_size
         self.stats = LandingStats()
-        with conn, conn.cursor() as cur:
-            cur.execute(query("staging"))
+        create_staging(conn)
 
     def land(self, stream: Iterable[Mapping[str, Any]]) -> LandingStats:
         """Parse and encode chunk N+1 while the database writes chunk N (one chunk in flight:
@@ -161,7 +148,7 @@ class Lander:
     def _quarantine(
         self, rows: list, entity_id: str, digest: str, reason: str, excerpt: str | None
     ) -> None:
-        rows.append((self.target.entity_type, entity_id[:200], digest, reason, excerpt, self.run_id,
+        rows.append((self.stream.entity_type, entity_id[:200], digest, reason, excerpt, self.run_id,
                      self.partition_key))  # fmt: skip
         self.stats.quarantined += 1
         kind = reason.split(" (")[0]  # "(value)" details vary; the kind is what metadata counts
@@ -171,7 +158,7 @@ class Lander:
         raw_rows: list[tuple] = []
         quarantine_rows: list[tuple] = []
         normalized: list[dict[str, Any]] = []
-        target = self.target
+        stream = self.stream
         for payload in chunk:
             self.stats.fetched += 1
             entity_id = _entity_id(payload)
@@ -183,19 +170,17 @@ class Lander:
                 continue
             digest = hashlib.md5(text.encode("utf-8")).hexdigest()
             updated = _safe_epoch(payload, "date_updated")
-            window_at = _safe_epoch(payload, target.window_field)
-            raw_rows.append((target.entity_type, entity_id, text, digest, updated, window_at,
+            window_at = _safe_epoch(payload, stream.window_field)
+            raw_rows.append((stream.entity_type, entity_id, text, digest, updated, window_at,
                              self.run_id, self.partition_key))  # fmt: skip
             try:
-                row = target.parse(payload)
+                row = stream.parse(payload)
             except RecordError as exc:
                 self._quarantine(quarantine_rows, entity_id, digest, str(exc), None)
                 continue
-            if updated and (
-                self.stats.max_date_updated is None or updated > self.stats.max_date_updated
-            ):
-                self.stats.max_date_updated = updated
-            if target.table and row is not None:  # None: nothing to normalize (a plain note)
+            if window_at and (self.stats.high_water is None or window_at > self.stats.high_water):
+                self.stats.high_water = window_at
+            if row is not None:  # None: nothing to normalize (a plain note)
                 row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
                 normalized.append(row)
         columns = list(normalized[0]) if normalized else []
@@ -220,19 +205,17 @@ class Lander:
                 self._upsert(cur, prepared)
 
     def _upsert(self, cur: Any, prepared: "_Prepared") -> None:
-        target = self.target
-        assert target.table is not None
+        table = self.stream.table
         columns = prepared.columns
-        staging = f"stage_{target.table}"
-        copy_into(cur, staging, columns, prepared.normalized)
+        copy_into(cur, table.staging, columns, prepared.normalized)
         cur.execute(
             upsert_statement(
-                target.table,
-                staging,
+                table.name,
+                table.staging,
                 columns,
-                version=target.version,
-                touched=target.touched,
-                with_raw=target.keeps_raw,
+                version=table.version,
+                touched=table.touched,
+                with_raw=table.keeps_raw,
             )
         )
         flags = [new for (new,) in cur.fetchall()]
@@ -240,8 +223,8 @@ class Lander:
         self.stats.inserted += inserted
         self.stats.updated += len(flags) - inserted
         self.stats.unchanged += len(prepared.ids) - len(flags)
-        if target.table == "jobs":
-            cur.execute(query("apply_stages"), {"job_ids": prepared.ids})
+        if table.after_upsert:  # a per-table step on the rows just written (jobs: their stage)
+            cur.execute(query(table.after_upsert), {"ids": prepared.ids})
 
 
 @dataclass

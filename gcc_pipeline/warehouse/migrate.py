@@ -32,6 +32,31 @@ def _checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def pending(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Migration files the database has not applied (or applied in another version)."""
+    conn = connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('gcc_schema_migrations') IS NOT NULL")
+            done: dict[str, str] = {}
+            if cur.fetchone()[0]:
+                cur.execute("SELECT filename, checksum FROM gcc_schema_migrations")
+                done = dict(cur.fetchall())
+    finally:
+        conn.close()
+    return [p.name for p in migration_files(sql_dir) if done.get(p.name) != _checksum(p)]
+
+
+def verify_current(url: str, sql_dir: Path = SQL_DIR) -> None:
+    """Fail in one line, naming the command, when the schema is not the code's."""
+    missing = pending(url, sql_dir)
+    if missing:
+        raise ConfigError(
+            f"the warehouse schema is not current ({len(missing)} migration(s) not applied, "
+            f"first {missing[0]}): run `gcc db migrate` (gcc run and gcc dev apply it too)"
+        )
+
+
 def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
     """Bring the database to the current schema; a second call applies nothing."""
     conn = connect(url)

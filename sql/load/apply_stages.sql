@@ -1,11 +1,11 @@
 -- Stage and flags of jobs from workflow_status_lookup, by (record type, normalized status name),
--- never by status id. %(job_ids)s NULL restages every job (after the mapping changed).
+-- never by status id. %(ids)s NULL restages every job (after the mapping changed).
 WITH resolved AS (
     SELECT j.id, l.stage
     FROM jobs j
     LEFT JOIN workflow_status_lookup l
            ON l.record_type_id = j.record_type_id AND l.status_key = gcc_status_key(j.status_name)
-    WHERE %(job_ids)s::text[] IS NULL OR j.id = ANY (%(job_ids)s::text[])
+    WHERE %(ids)s::text[] IS NULL OR j.id = ANY (%(ids)s::text[])
 )
 UPDATE jobs j
 SET stage       = r.stage,

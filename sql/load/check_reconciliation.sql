@@ -1,10 +1,9 @@
--- Every entity landed raw in the window is normalized or quarantined. {table} is an identifier
--- composed with psycopg2.sql from constants of gcc_pipeline/checks.py.
+-- Every entity a run landed raw is normalized or quarantined. {table} is an identifier composed
+-- with psycopg2.sql from the stream registry.
 WITH landed AS (
     SELECT DISTINCT entity_type, entity_id
     FROM jobnimbus_raw_events
-    WHERE entity_type = ANY (%(entity_types)s::text[])
-      AND window_at >= %(start)s AND window_at < %(end)s
+    WHERE entity_type = ANY (%(entity_types)s::text[]) AND run_id = %(run_id)s
 ), classified AS (
     SELECT l.entity_id,
            EXISTS (SELECT 1 FROM {table} t WHERE t.id = l.entity_id) AS normalized,

@@ -1,17 +1,13 @@
--- date_sold: first entry into Sold or a later funnel stage; date_completed: first entry into Completed.
-WITH affected AS (
-    SELECT id FROM jobs
-    WHERE %(all)s OR (date_updated >= %(start)s AND date_updated < %(end)s)
-    UNION
-    SELECT job_id FROM job_status_history
-    WHERE NOT %(all)s AND changed_at >= %(start)s AND changed_at < %(end)s
-), derived AS (
-    SELECT a.id,
+-- date_sold: first entry into Sold or a later funnel stage; date_completed: first entry into
+-- Completed. For the jobs in scope, or every job when %(all)s.
+WITH derived AS (
+    SELECT j.id,
            min(h.changed_at) FILTER (WHERE gcc_stage_order(h.stage) BETWEEN 3 AND 6) AS sold,
            min(h.changed_at) FILTER (WHERE h.stage = 'Completed') AS completed
-    FROM affected a
-    LEFT JOIN job_status_history h ON h.job_id = a.id
-    GROUP BY a.id
+    FROM jobs j
+    LEFT JOIN job_status_history h ON h.job_id = j.id
+    WHERE %(all)s OR j.id IN (SELECT job_id FROM history_scope)
+    GROUP BY j.id
 )
 UPDATE jobs j
 SET date_sold = d.sold, date_completed = d.completed, updated_at = now()

@@ -1,0 +1,37 @@
+"""The runs' console log: INFO and above, one line per message, errors as their first line.
+
+Dagster's own console logger prints every DEBUG event and whole stack traces; the UI keeps all of
+that in the run's event log, so the terminal of `gcc run` and `gcc dev` only needs the gist.
+"""
+
+import logging
+import sys
+
+from dagster import Field, InitLoggerContext, logger
+from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
+
+
+class CompactFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, LOG_RECORD_METADATA_ATTR, None) or {}
+        message = str(meta.get("orig_message") or record.getMessage()).strip()
+        event = meta.get("dagster_event")
+        if event is not None and event.is_step_failure and event.step_failure_data.error:
+            message = f"failed: {event.step_failure_data.error.message.strip()}"
+        first = message.splitlines()[0] if message else ""
+        where = meta.get("step_key") or meta.get("job_name") or "dagster"
+        stamp = self.formatTime(record, "%H:%M:%S")
+        return f"{stamp} {where}: {first}"
+
+
+@logger(
+    config_schema={"log_level": Field(str, default_value="INFO", is_required=False)},
+    description="One line per message at INFO and above (the UI keeps the full event log).",
+)
+def compact_console(init_context: InitLoggerContext) -> logging.Logger:
+    level = str(init_context.logger_config["log_level"]).upper()
+    log = logging.Logger("gcc_pipeline.runs", level=level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(CompactFormatter())
+    log.addHandler(handler)
+    return log

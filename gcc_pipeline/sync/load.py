@@ -1,0 +1,192 @@
+"""Fetch and land the windows of several streams concurrently, politely bounded.
+
+At most `max_concurrency` windows are in flight at once (so at most that many API requests),
+the clients of a load share one rate limiter and one retry policy, and each window is landed in
+order, chunk by chunk, by the thread that fetched it. Two runs landing the same stream take
+turns: a run holds one session-level advisory lock per stream it loads (taken in registry
+order, so two runs never deadlock) from its first window to its last; PostgreSQL releases them
+if the process dies.
+"""
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
+from gcc_pipeline.sync.plan import StreamPlan, Window
+from gcc_pipeline.sync.state import SyncState, advance
+from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
+from gcc_pipeline.warehouse.queries import query
+
+Connect = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    window: Window
+    stats: LandingStats
+    requests: int
+    retries: int
+    seconds: float
+
+
+@dataclass
+class StreamResult:
+    plan: StreamPlan
+    windows: list[WindowResult] = field(default_factory=list)
+    state: SyncState | None = None
+    waited_seconds: float = 0.0  # for another run landing the same stream
+
+    @property
+    def stats(self) -> LandingStats:
+        total = LandingStats()
+        for w in self.windows:
+            total.add(w.stats)
+        return total
+
+    @property
+    def requests(self) -> int:
+        return sum(w.requests for w in self.windows)
+
+    @property
+    def retries(self) -> int:
+        return sum(w.retries for w in self.windows)
+
+
+class _Worker(threading.local):
+    client: JobNimbusClient | None = None
+    conn: Any = None
+
+
+class Load:
+    """One run's load of several streams; iterate `run()` to get each stream as it completes."""
+
+    def __init__(
+        self,
+        plans: Sequence[StreamPlan],
+        *,
+        jobnimbus: JobNimbusResource,
+        connect: Connect,
+        run_id: str,
+        floor: datetime,
+        chunk_size: int = 5000,
+    ) -> None:
+        self.plans = list(plans)
+        self.jobnimbus = jobnimbus
+        self.connect = connect
+        self.run_id = run_id
+        self.floor = floor
+        self.chunk_size = chunk_size
+        self._limiter = jobnimbus.limiter()
+        self._local = _Worker()
+        self._opened: list[Any] = []
+        self._opened_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- per-thread resources
+
+    def _client(self) -> JobNimbusClient:
+        if self._local.client is None:
+            self._local.client = self.jobnimbus.get_client(self._limiter)
+            with self._opened_lock:
+                self._opened.append(self._local.client)
+        return self._local.client
+
+    def _conn(self) -> Any:
+        if self._local.conn is None:
+            conn = self.connect()
+            create_staging(conn)
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return self._local.conn
+
+    def _close_all(self) -> None:
+        for thing in self._opened:
+            with contextlib.suppress(Exception):  # closing after a failure must not mask it
+                thing.close()
+
+    # ---------------------------------------------------------------- one window
+
+    def _land(self, window: Window) -> WindowResult:
+        client, conn = self._client(), self._conn()
+        name = window.stream.name
+        before = client.stats.get(name, {})
+        started, clock = datetime.now(UTC), time.perf_counter()
+        lander = Lander(
+            conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
+            chunk_size=self.chunk_size,
+        )  # fmt: skip
+        stats = lander.land(client.iter_window(window.stream, window.start, window.end))
+        after = client.stats.get(name, {})
+        requests = after.get("requests", 0) - before.get("requests", 0)
+        retries = after.get("retries", 0) - before.get("retries", 0)
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                query("log_ingestion"),
+                {"run_id": self.run_id, "partition_key": window.partition_key, "resource": name,
+                 "window_start": window.start, "window_end": window.end, "requests": requests,
+                 "retries": retries, "max_date_updated": stats.high_water, "started_at": started,
+                 **stats.as_metadata()},
+            )  # fmt: skip
+        return WindowResult(window, stats, requests, retries, time.perf_counter() - clock)
+
+    # ---------------------------------------------------------------- the whole load
+
+    def run(self) -> Iterator[StreamResult]:
+        """Yield each stream's result once all its windows landed and its state advanced."""
+        lock_conn = self.connect()
+        lock_conn.autocommit = True
+        results = {p.stream.name: StreamResult(p) for p in self.plans}
+        pending_windows = {p.stream.name: len(p.windows) for p in self.plans}
+        try:
+            self._lock_streams(lock_conn, results)
+            with ThreadPoolExecutor(
+                max_workers=self.jobnimbus.max_concurrency, thread_name_prefix="gcc-load"
+            ) as pool:
+                futures: dict[Future[WindowResult], Window] = {
+                    pool.submit(self._land, w): w for p in self.plans for w in p.windows
+                }
+                for name, count in pending_windows.items():
+                    if count == 0:  # nothing to fetch (a range before the stream's start)
+                        yield self._finish(lock_conn, results[name])
+                try:
+                    while futures:
+                        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            window = futures.pop(future)
+                            result = results[window.stream.name]
+                            result.windows.append(future.result())
+                            pending_windows[window.stream.name] -= 1
+                            if pending_windows[window.stream.name] == 0:
+                                yield self._finish(lock_conn, result)
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
+        finally:
+            lock_conn.close()  # releases any stream lock still held
+            self._close_all()
+
+    def _lock_streams(self, lock_conn: Any, results: dict[str, StreamResult]) -> None:
+        with lock_conn.cursor() as cur:
+            for plan in self.plans:  # registry order
+                asked = time.perf_counter()
+                cur.execute(query("ingest_lock"), {"resource": plan.stream.name})
+                results[plan.stream.name].waited_seconds = time.perf_counter() - asked
+
+    def _finish(self, lock_conn: Any, result: StreamResult) -> StreamResult:
+        plan = result.plan
+        result.windows.sort(key=lambda w: w.window.start)
+        result.state = advance(
+            lock_conn, plan.stream.name, since=plan.since, reaches_present=plan.reaches_present,
+            end=plan.end, high_water=result.stats.high_water, floor=self.floor,
+            run_id=self.run_id,
+        )  # fmt: skip
+        with lock_conn.cursor() as cur:
+            cur.execute(query("ingest_unlock"), {"resource": plan.stream.name})
+        return result

@@ -1,0 +1,1 @@
+SELECT name, position FROM gcc_cursors WHERE name = ANY (%(names)s::text[])
