@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR noise
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)  # the sandbox's defaults read the settings
         return int(args.handler(args) or 0)
     except ConfigError as exc:
         say(f"error: {exc}")

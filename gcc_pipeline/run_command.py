@@ -21,6 +21,7 @@ from gcc_pipeline.settings import (
     Settings,
     child_environment,
     export,
+    load_settings,
 )
 
 PREFLIGHT_TIMEOUT = (3.0, 10.0)
@@ -51,8 +52,6 @@ def start_sandbox_if_needed(settings: Settings, *, live: bool = False) -> Any:
 def preflight(settings: Settings) -> dict[str, Any]:
     """One cheap request before anything starts: a rejected key or an unreachable API is one
     line in seconds, not minutes of retries inside a run. Returns account/settings."""
-    from gcc_pipeline.settings import load_settings
-
     settings = load_settings()  # the sandbox may just have set the URL and key
     client = JobNimbusClient(
         settings.jobnimbus_base_url, settings.jobnimbus_api_key or "", timeout=PREFLIGHT_TIMEOUT,
@@ -66,18 +65,20 @@ def preflight(settings: Settings) -> dict[str, Any]:
 
 
 def _environment(args: argparse.Namespace, *, live: bool = False) -> tuple[Environment, Any]:
-    env = prepare(announce=say)
-    server = start_sandbox_if_needed(env.settings, live=live)
+    """The API first (a bad key or URL is one line before any server starts), then PostgreSQL."""
+    settings = load_settings()
+    server = start_sandbox_if_needed(settings, live=live)
     try:
-        account = preflight(env.settings)
-        settings = resolve_account_timezone(env.settings, account)
+        account = preflight(settings)
+        settings = resolve_account_timezone(settings, account)
         if settings.timezone_source == "the account":
             say(f"time zone: {settings.timezone} (the account's; set GCC_TIMEZONE to override)")
+        env = prepare(announce=say)
     except BaseException:
         if server is not None:
             server.stop()
         raise
-    return Environment(settings, env.target, env.migration), server
+    return env, server
 
 
 def _run(args: argparse.Namespace) -> int:

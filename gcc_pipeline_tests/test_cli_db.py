@@ -152,3 +152,18 @@ def test_every_verb_has_help() -> None:
         result = gcc(*verb, "--help")
         assert result.returncode == 0
         assert "usage: gcc" in result.stdout
+
+
+def test_db_url_gives_the_embedded_server_a_tcp_address_for_sql_tools(gcc_home: Path) -> None:
+    env = {"GCC_HOME": str(gcc_home)}
+    assert gcc("db", "migrate", env=env).returncode == 0
+    tcp = gcc("db", "url", env=env)
+    socket_url = gcc("db", "url", "--socket", env=env).stdout.strip()
+
+    assert tcp.stdout.startswith("postgresql://postgres@127.0.0.1:")
+    assert "desktop SQL tools" in tcp.stderr and "--socket" in tcp.stderr
+    assert "host=" in socket_url and "127.0.0.1" not in socket_url
+    for url in (tcp.stdout.strip(), socket_url):
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_database()")
+            assert cur.fetchone() == ("gcc",)

@@ -57,7 +57,9 @@ def _embedded_admin_url(home: Path) -> str:
             f"could not start the embedded PostgreSQL in {home / 'pgdata'}: "
             f"{type(exc).__name__}; see {home / 'pgdata' / 'log'}"
         ) from None
-    return for_libpq(server.get_uri())
+    info = server.get_postmaster_info()
+    # The socket's file name carries the port too (.s.PGSQL.<port>).
+    return f"postgresql://postgres@/postgres?host={info.socket_dir}&port={info.port}"
 
 
 def _loopback_port(home: Path) -> int:
