@@ -9,6 +9,15 @@ import sys
 
 from dagster import Field, InitLoggerContext, logger
 from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
+from dagster._utils.error import SerializableErrorInfo
+
+
+def root_cause(error: SerializableErrorInfo | None) -> str:
+    """The innermost error's first line: what went wrong, not Dagster's wrappers around it."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    text = (error.message if error else "").strip()
+    return text.splitlines()[0] if text else "failed"
 
 
 class CompactFormatter(logging.Formatter):
@@ -17,7 +26,7 @@ class CompactFormatter(logging.Formatter):
         message = str(meta.get("orig_message") or record.getMessage()).strip()
         event = meta.get("dagster_event")
         if event is not None and event.is_step_failure and event.step_failure_data.error:
-            message = f"failed: {event.step_failure_data.error.message.strip()}"
+            message = f"failed: {root_cause(event.step_failure_data.error)}"
         first = message.splitlines()[0] if message else ""
         where = meta.get("step_key") or meta.get("job_name") or "dagster"
         stamp = self.formatTime(record, "%H:%M:%S")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from psycopg2 import sql
 
+from gcc_pipeline.console import root_cause
 from gcc_pipeline.environment import Environment
 from gcc_pipeline.failures import record_failure
 from gcc_pipeline.jobs import COMPACT_LOGS
@@ -171,10 +172,7 @@ def run_sync(
 
 
 def _first_line(event: dg.DagsterEvent) -> str:
-    error = event.step_failure_data.error
-    message = (error.message if error else "step failed").strip().splitlines()
-    step = event.step_key or "run"
-    return f"{step}: {message[0] if message else 'failed'}"
+    return f"{event.step_key or 'run'}: {root_cause(event.step_failure_data.error)}"
 
 
 def _counts_statement() -> sql.Composed:

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from gcc_pipeline.settings import PROJECT_ROOT
@@ -186,3 +187,31 @@ def test_the_webserver_started_by_hand_lists_the_assets_and_the_runs_of_gcc_run(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def warehouse(home: Path) -> "psycopg2.extensions.connection":
+    from gcc_pipeline.warehouse.server import loopback_url
+
+    conn = psycopg2.connect(loopback_url(home))
+    conn.autocommit = True
+    return conn
+
+
+def test_a_failed_gcc_run_is_recorded_and_prints_no_stale_figures(first_run, gcc_home) -> None:
+    conn = warehouse(gcc_home)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("ALTER TABLE payments RENAME TO payments_away")
+        failed = gcc_run(gcc_home, "--full")
+        with conn.cursor() as cur:
+            cur.execute("ALTER TABLE payments_away RENAME TO payments")
+            cur.execute("SELECT job_name, message FROM gcc_run_failures")
+            recorded = cur.fetchall()
+    finally:
+        conn.close()
+    assert failed.returncode == 1
+    assert "gcc run FAILED" in failed.stdout and "payments" in failed.stdout
+    assert "rows per table" not in failed.stdout and "revenue" not in failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert [job for job, _ in recorded] == ["sync_job"]
+    assert "payments" in recorded[0][1]

