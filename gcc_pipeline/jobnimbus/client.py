@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError
@@ -90,6 +91,20 @@ def to_epoch(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return math.ceil(value.timestamp())
+
+
+class NonFinite(float):
+    """NaN or Infinity as some servers write them (not JSON): kept, and marked, so landing can
+    quarantine the record instead of storing a number jsonb cannot hold."""
+
+
+def decode(body: bytes) -> Any:
+    """JSON through orjson; what it refuses (NaN, lone surrogates, huge integers) through the
+    standard library, which accepts them."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body, parse_constant=NonFinite)
 
 
 def _bound(value: datetime | None) -> int | None:
@@ -469,7 +484,7 @@ class JobNimbusClient:
         if problem is not None:
             return None, problem
         try:
-            data = json.loads(body)
+            data = decode(body)
         except ValueError:
             return None, "a body that is not JSON"
         return data, shape(data)

@@ -27,28 +27,32 @@ def _array_item(value: Any) -> str:
 
 
 def encode(value: Any) -> str:
-    """One field in COPY text format."""
+    """One field in COPY text format (strings first: most fields are)."""
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
     if value is None:
         return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is datetime:
         return value.isoformat()
     if isinstance(value, int | float | Decimal):
         return str(value)
     if isinstance(value, list | tuple):
-        value = "{" + ",".join(_array_item(v) for v in value) + "}"
+        return _escape("{" + ",".join(_array_item(v) for v in value) + "}")
+    if isinstance(value, datetime):
+        return value.isoformat()
     return _escape(str(value))
 
 
 def copy_buffer(rows: Iterable[Sequence[Any]]) -> io.StringIO:
     """Rows encoded for COPY; built apart from the database call so it can run on another thread."""
     buffer = io.StringIO()
+    write = buffer.write
     for row in rows:
-        buffer.write("\t".join(encode(v) for v in row))
-        buffer.write("\n")
+        write("\t".join(map(encode, row)))
+        write("\n")
     buffer.seek(0)
     return buffer
 
@@ -57,7 +61,8 @@ def copy_into(cursor: Any, table: str, columns: Sequence[str], buffer: io.String
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    cursor.copy_expert(statement.as_string(cursor), buffer)
+    # Large reads: psycopg2 pulls the buffer in `size` pieces, each a Python call.
+    cursor.copy_expert(statement.as_string(cursor), buffer, size=1 << 20)
 
 
 def copy_rows(

@@ -15,6 +15,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import orjson
 from psycopg2 import sql
 
 from gcc_pipeline.jobnimbus import records
@@ -65,7 +66,20 @@ class LandingStats:
 
 
 def _storable(payload: Mapping[str, Any]) -> tuple[str | None, str]:
-    """Canonical JSON text, or None with the reason PostgreSQL's jsonb would refuse it."""
+    """Canonical JSON text (sorted keys, compact, UTF-8), or None with the reason PostgreSQL's
+    jsonb would refuse it. orjson is the fast path; it refuses what jsonb refuses too (lone
+    surrogates, the NonFinite numbers the client's tolerant decoder marks), and then the
+    standard library finds the reason."""
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return _storable_slowly(payload)
+    if "\\u0000" in text:
+        return None, "payload holds a NUL character, which PostgreSQL cannot store"
+    return text, ""
+
+
+def _storable_slowly(payload: Mapping[str, Any]) -> tuple[str | None, str]:
     try:
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                           allow_nan=False)  # fmt: skip
