@@ -106,14 +106,23 @@ def _dev(args: argparse.Namespace) -> int:
     env, server = _environment(args, live=True)
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-               "-h", args.host, "-p", str(args.port), "--log-level", "info"]  # fmt: skip
-    say(f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+               "-h", args.host, "-p", str(args.port), "--log-level", "warning"]  # fmt: skip
+    say(
+        f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C stops it; runs log here at INFO, "
+        "Dagster's own services only their warnings)"
+    )
     # DAGSTER_HOME = the project folder: dagster.yaml is read from there (its classes keep the
     # state under GCC_HOME); the child gets its own session so a signal reaches the whole tree.
     runtime = env.settings.home / "runtime"  # platformdirs warns when XDG_RUNTIME_DIR is unset
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     environment = child_environment(
-        {"DAGSTER_HOME": str(PROJECT_ROOT), "XDG_RUNTIME_DIR": str(runtime)}
+        {
+            "DAGSTER_HOME": str(PROJECT_ROOT),
+            "XDG_RUNTIME_DIR": str(runtime),
+            # `dagster dev` still works and is what this project pins; its pointer to `dg dev`
+            # (another package) is noise for our users.
+            "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
+        }
     )
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, start_new_session=True)
     try:

@@ -13,9 +13,12 @@ if TYPE_CHECKING:
 class LiveClock:
     """Advances the company by a day every `day_minutes` real minutes, in small steps."""
 
-    def __init__(self, company: Company, *, day_minutes: float, tick_seconds: float = 15.0) -> None:
+    def __init__(
+        self, company: Company, *, day_minutes: float, tick_seconds: float | None = None
+    ) -> None:
         if day_minutes <= 0:
             raise ValueError("day_minutes must be positive")
+        tick_seconds = tick_seconds or min(15.0, day_minutes * 15.0)  # about 4 steps a day or more
         self.company = company
         self.step_days = tick_seconds / (day_minutes * 60.0)
         self.tick_seconds = tick_seconds

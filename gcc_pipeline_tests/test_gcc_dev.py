@@ -1,0 +1,100 @@
+"""`gcc dev`: the UI on the same state, quiet, and stopped whole by Ctrl-C or SIGTERM."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gcc_pipeline.sandbox import start_sandbox
+from gcc_pipeline.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    """A free port below the ephemeral range, so no server started meanwhile takes it."""
+    for port in range(21000 + os.getpid() % 5000, 30000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def graphql(port: int, text: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["data"]
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
+    tmp_path: Path, stop_with: signal.Signals
+) -> None:
+    port, home = free_port(), tmp_path / "state"
+    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL", "XDG_RUNTIME_DIR")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env |= {"GCC_HOME": str(home), "GCC_SANDBOX_JOBS": "40", "GCC_START_DATE": "2026-10-01"}
+    log = tmp_path / "dev.log"
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "gcc_pipeline.cli", "dev", "--port", str(port)],
+        env=env, cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    tree: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert dev.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the UI never answered:\n" + log.read_text()[-3000:]
+            try:
+                nodes = graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"]
+                break
+            except OSError:
+                time.sleep(1)  # ok: polling until the webserver listens
+        assert {"jobs", "jobnimbus_raw_events"} <= {n["assetKey"]["path"][-1] for n in nodes}
+        time.sleep(5)  # ok: let the daemon tick once, so its output is in the log too
+        tree = psutil.Process(dev.pid).children(recursive=True)
+        assert len(tree) >= 3  # dagster dev, its webserver, daemon and code server
+
+        dev.send_signal(stop_with)
+        assert dev.wait(timeout=90) == 0
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+        subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"], env=env,
+                       capture_output=True, timeout=60)  # fmt: skip
+    left = [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [], "processes of the Dagster tree outlived gcc dev"
+    with socket.socket() as probe:  # nothing listens on the port any more (as a server would)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+        probe.listen()
+    output = log.read_text()
+    noisy = [line for line in output.splitlines()
+             if "Warning" in line or "DEBUG" in line or "will not be used" in line
+             or "superseded" in line or "Traceback" in line]  # fmt: skip
+    assert noisy == [], "\n".join(noisy[:20])
+
+
+def test_the_built_in_sandbox_lives_when_asked() -> None:
+    server = start_sandbox(jobs=50, seed=3, api_key="live-key", live_minutes=0.05)
+    try:
+        before = server.company.now
+        deadline = time.monotonic() + 30
+        while server.company.now == before:
+            assert time.monotonic() < deadline, "the clock never moved"
+            time.sleep(0.2)  # ok: polling with a deadline
+        assert server.company.now > before
+    finally:
+        server.stop()
