@@ -53,6 +53,9 @@ def test_gcc_run_on_defaults_exits_0_and_prints_the_summary(first_run) -> None:
     assert first_run.returncode == 0, first_run.stderr[-3000:] + out[-3000:]
     assert "embedded PostgreSQL" in first_run.stderr
     assert "built-in sandbox" in first_run.stderr
+    # Quiet: no Beta/Preview/runtime-folder warnings, no DEBUG events, no traces.
+    for noise in ("Warning", "DEBUG", "Traceback"):
+        assert noise not in first_run.stderr, noise
     for expected in ("rows per table:", "jobs", "checks:", "0 failed", "revenue, last months",
                      "pipeline by stage"):  # fmt: skip
         assert expected in out
