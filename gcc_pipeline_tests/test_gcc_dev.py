@@ -1,5 +1,6 @@
 """`gcc dev`: the UI on the same state, quiet, and stopped whole by Ctrl-C or SIGTERM."""
 
+import contextlib
 import json
 import os
 import signal
@@ -70,8 +71,12 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
         dev.send_signal(stop_with)
         assert dev.wait(timeout=90) == 0
     finally:
-        if dev.poll() is None:
+        if dev.poll() is None:  # a failed test: stop gcc dev and everything it started
+            leftovers = psutil.Process(dev.pid).children(recursive=True)
             dev.kill()
+            for process in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
         subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"], env=env,
                        capture_output=True, timeout=60)  # fmt: skip
     left = [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
