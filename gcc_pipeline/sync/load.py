@@ -99,6 +99,10 @@ class Load:
     def _conn(self) -> Any:
         if self._local.conn is None:
             conn = self.connect()
+            with conn, conn.cursor() as cur:
+                # A crash can lose the last moments of commits, never their order: whatever is
+                # lost is re-fetched, since a stream's state is committed after its windows.
+                cur.execute("SET synchronous_commit TO off")
             create_staging(conn)
             self._local.conn = conn
             with self._opened_lock:

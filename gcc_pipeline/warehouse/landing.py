@@ -131,7 +131,9 @@ def create_staging(conn: Any) -> None:
 
 
 class Lander:
-    """Lands one stream's records for one run; call `land` with the record stream (a window)."""
+    """Lands one stream's records for one run; call `land` with the record stream (a window).
+
+    The connection must have its staging tables (`create_staging`, once per connection)."""
 
     def __init__(
         self, conn: Any, stream: Stream, *, run_id: str, partition_key: str, chunk_size: int = 5000
@@ -142,7 +144,6 @@ class Lander:
         self.partition_key = partition_key
         self.chunk_size = chunk_size
         self.stats = LandingStats()
-        create_staging(conn)
 
     def land(self, stream: Iterable[Mapping[str, Any]]) -> LandingStats:
         """Parse and encode chunk N+1 while the database writes chunk N (one chunk in flight:
