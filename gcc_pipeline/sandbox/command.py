@@ -28,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
         unmapped_status_share=args.unmapped_share,
         hostile=args.hostile,
         history_days=args.history_days,
+        latency_ms=args.latency_ms,
     )
     co = server.company
     total = sum(
@@ -36,7 +37,9 @@ def _serve(args: argparse.Namespace) -> int:
     )
     print(
         f"# JobNimbus sandbox: {args.jobs} jobs, seed {args.seed}, {total} records "
-        f"built in {time.perf_counter() - t0:.1f}s; Ctrl-C to stop. Paste these:",
+        f"built in {time.perf_counter() - t0:.1f}s"
+        + (f", {args.latency_ms:g} ms per API request" if args.latency_ms else "")
+        + "; Ctrl-C to stop. Paste these:",
         file=sys.stderr,
         flush=True,
     )
@@ -86,6 +89,13 @@ def configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="date the clock starts at (default: today, midnight UTC)",
     )
     p.add_argument("--hostile", action="store_true", help="also serve malformed records")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="delay before each API response, to model a distant API (0)",
+    )
     p.set_defaults(handler=_serve)
     return p
 

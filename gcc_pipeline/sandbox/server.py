@@ -13,6 +13,8 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -104,10 +106,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/sandbox/"):
                 self._admin(method, path[len("/sandbox/") :], params, body)
             elif path.startswith("/api1/"):
-                if method != "GET":
-                    self._error(405, "method not allowed")
-                elif self._fault():
-                    self._api(path[len("/api1/") :], params)
+                with self.sandbox.api_call():
+                    if method != "GET":
+                        self._error(405, "method not allowed")
+                    elif self._fault():
+                        self._api(path[len("/api1/") :], params)
             else:
                 self._error(404, f"no such path: {path[:200]}")
         except QueryError as e:
@@ -183,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif sub == "state" and method == "GET":
             self._send(200, sb.state())
+        elif sub == "reset-stats" and method == "POST":
+            self._send(200, sb.reset_stats())
         elif sub == "faults" and method == "POST":
             try:
                 data = json.loads(body or b"{}")
@@ -224,8 +229,10 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         faults: FaultConfig | None = None,
+        latency_ms: float = 0.0,
     ) -> None:
         self.company = company
+        self.latency_ms = latency_ms
         self.api_key = api_key
         self.host = host
         self.port = port
@@ -235,6 +242,10 @@ class SandboxServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.clock: LiveClock | None = None
+        self._stats_lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.api_requests = 0
 
     @property
     def faults(self) -> FaultConfig:
@@ -259,6 +270,41 @@ class SandboxServer:
                 return kind
         return None
 
+    @contextmanager
+    def api_call(self) -> Iterator[None]:
+        """Count one API request in flight and hold it ``latency_ms`` (a distant API's delay).
+
+        The delay is slept in the request's own thread, so concurrent requests wait in parallel
+        and ``max_in_flight`` shows how many a client really had open at once.
+        """
+        with self._stats_lock:
+            self.in_flight += 1
+            self.api_requests += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency_ms > 0:
+                time.sleep(self.latency_ms / 1000)
+            yield
+        finally:
+            with self._stats_lock:
+                self.in_flight -= 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._stats_lock:
+            return {
+                "in_flight": self.in_flight,
+                "max_in_flight": self.max_in_flight,
+                "api_requests": self.api_requests,
+                "latency_ms": self.latency_ms,
+            }
+
+    def reset_stats(self) -> dict[str, Any]:
+        """Zero the request count and restart ``max_in_flight`` from what is open now."""
+        with self._stats_lock:
+            self.max_in_flight = self.in_flight
+            self.api_requests = 0
+        return self.stats()
+
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -276,6 +322,7 @@ class SandboxServer:
             "counts": {r: co.count(r) for r in RESOURCES},
             "faults": self._faults.to_dict(),
             "config": {"jobs": co.cfg.jobs, "seed": co.cfg.seed, "hostile": co.cfg.hostile},
+            **self.stats(),
         }
 
     def start(self) -> SandboxServer:
@@ -345,16 +392,20 @@ def start_sandbox(
     anchor: datetime | date | str | None = None,
     host: str = "127.0.0.1",
     live_minutes: float | None = None,
+    latency_ms: float = 0.0,
     **config: Any,
 ) -> SandboxServer:
     """Build a company and serve it; returns the started server (call ``stop()``).
 
     ``live_minutes``: the company's clock moves a day every that many real minutes (leads,
-    status moves and payments keep arriving), until the server stops."""
+    status moves and payments keep arriving), until the server stops. ``latency_ms``: a delay
+    before each API answer (a distant API)."""
     cfg = CompanyConfig(jobs=jobs, seed=seed, anchor=parse_anchor(anchor), **config)
     if isinstance(faults, str):
         faults = FaultConfig.parse(faults)
-    server = SandboxServer(Company(cfg), api_key=api_key, host=host, port=port, faults=faults)
+    server = SandboxServer(
+        Company(cfg), api_key=api_key, host=host, port=port, faults=faults, latency_ms=latency_ms
+    )
     if live_minutes:
         server.clock = LiveClock(server.company, day_minutes=live_minutes)
     return server.start()

@@ -1,0 +1,302 @@
+"""A delaying TCP proxy: models a distant server (e.g. a hosted PostgreSQL) on loopback.
+
+    with DelayProxy(target=("127.0.0.1", 5432), delay_ms=5) as proxy:
+        url = proxy.rewrite_url("postgresql://postgres@127.0.0.1:5432/db")   # via the proxy
+    with DelayProxy.for_postgres(url, delay_ms=5) as proxy:   # TCP or unix-socket (embedded) URL
+        url = proxy.rewrite_url(url)
+
+    python -m bench.netdelay --target 127.0.0.1:5432 --delay-ms 5 --port 15432
+    python -m bench.netdelay --target /tmp/pgdata/.s.PGSQL.5432 --delay-ms 5   # a unix socket
+
+Every chunk read from either side is written to the other side ``delay_ms`` after it arrived, in
+arrival order per direction, so a request/response round trip costs about ``2 * delay_ms`` more
+than locally while a bulk stream (COPY) keeps its throughput: it is a latency model, not a
+bandwidth cap. One asyncio loop (in a daemon thread, or the main thread from the command line)
+serves any number of connections; bounded per-direction queues push back on a fast sender.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_CHUNK = 256 * 1024
+_QUEUE_CHUNKS = 256  # per direction: at most this many chunks waiting out their delay
+_EOF = b""
+
+
+class DelayProxy:
+    """Forward ``listen`` (default: a free loopback port) to ``target``, delaying each chunk.
+
+    ``target`` is ``(host, port)`` or the path of a unix socket (the embedded PostgreSQL listens
+    on a socket only).
+    """
+
+    def __init__(
+        self,
+        target: tuple[str, int] | str,
+        delay_ms: float,
+        listen: tuple[str, int] = ("127.0.0.1", 0),
+    ) -> None:
+        self.target = target
+        self.delay = delay_ms / 1000
+        self.host, self.port = listen
+        self.connections = 0  # accepted so far
+        self.open_connections = 0
+        self.bytes_up = 0  # client -> target
+        self.bytes_down = 0  # target -> client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._handlers: set[asyncio.Task] = set()  # one per connection (never cancelled)
+        self._pumps: set[asyncio.Task] = set()  # the four per connection, cancelled on stop
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> DelayProxy:
+        """Start serving in a daemon thread; returns once the port is bound."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._bind())
+            except BaseException as e:  # reported to start()'s caller
+                failure.append(e)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self._shutdown())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"delay-proxy-{self.target}", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every proxied connection, and join the thread."""
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> DelayProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self, on_ready: Callable[[DelayProxy], None] | None = None) -> None:
+        """Serve in the calling thread until SIGINT/SIGTERM (the command line)."""
+
+        async def main() -> None:
+            await self._bind()
+            if on_ready is not None:
+                on_ready(self)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await stop.wait()
+            await self._shutdown()
+
+        asyncio.run(main())
+
+    @classmethod
+    def for_postgres(
+        cls, url: str, delay_ms: float, listen: tuple[str, int] = ("127.0.0.1", 0)
+    ) -> DelayProxy:
+        """A proxy in front of a PostgreSQL URL's server (a TCP host or ``?host=/socket/dir``)."""
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        port = int(query.get("port") or parts.port or 5432)
+        host = query.get("host") or parts.hostname or ""
+        if not host or host.startswith("/"):
+            target: tuple[str, int] | str = f"{host or '/var/run/postgresql'}/.s.PGSQL.{port}"
+        else:
+            target = (host, port)
+        return cls(target, delay_ms, listen)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self.port
+
+    def rewrite_url(self, url: str) -> str:
+        """The same URL (user, password, database, options) pointed at this proxy over TCP."""
+        parts = urlsplit(url)
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = f"{userinfo}@" if userinfo else ""
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")])
+        return urlunsplit(parts._replace(netloc=f"{netloc}{self.host}:{self.port}", query=query))
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "connections": self.connections,
+            "open_connections": self.open_connections,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "delay_ms": self.delay * 1000,
+        }
+
+    # ------------------------------------------------------------------ asyncio side
+    async def _bind(self) -> None:
+        self._server = await asyncio.start_server(
+            self._accept, self.host, self.port, limit=_CHUNK, backlog=512
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        # Cancel the pumps, not the handlers: a cancelled client_connected_cb task makes 3.11's
+        # streams module log a spurious CancelledError traceback.
+        for task in list(self._pumps):
+            task.cancel()
+        if self._handlers:
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _accept(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self.connections += 1
+        self.open_connections += 1
+        t_writer: asyncio.StreamWriter | None = None
+        try:
+            try:
+                if isinstance(self.target, str):
+                    t_reader, t_writer = await asyncio.open_unix_connection(
+                        self.target, limit=_CHUNK
+                    )
+                else:
+                    t_reader, t_writer = await asyncio.open_connection(*self.target, limit=_CHUNK)
+            except OSError:
+                return  # the client sees its connection closed, as with a refused upstream
+            up: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
+            down: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
+            tasks = [
+                asyncio.create_task(self._read(c_reader, up, upstream=True)),
+                asyncio.create_task(self._send(up, t_writer)),
+                asyncio.create_task(self._read(t_reader, down, upstream=False)),
+                asyncio.create_task(self._send(down, c_writer)),
+            ]
+            self._pumps.update(tasks)
+            try:
+                # both directions end by EOF (half-closes pass through); a reset or broken pipe
+                # on either side ends the whole connection
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._pumps.difference_update(tasks)
+        finally:
+            for w in (c_writer, t_writer):
+                if w is not None:
+                    w.close()
+            self.open_connections -= 1
+            self._handlers.discard(task)
+
+    async def _read(
+        self,
+        reader: asyncio.StreamReader,
+        queue: asyncio.Queue[tuple[float, bytes]],
+        *,
+        upstream: bool,
+    ) -> None:
+        """Stamp each chunk with the time it is due on the other side (arrival + delay)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                data = await reader.read(_CHUNK)
+            except OSError:
+                data = _EOF
+            await queue.put((loop.time() + self.delay, data))
+            if not data:
+                return
+            if upstream:
+                self.bytes_up += len(data)
+            else:
+                self.bytes_down += len(data)
+
+    @staticmethod
+    async def _send(
+        queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due, data = await queue.get()
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not data:
+                if writer.can_write_eof():
+                    with contextlib.suppress(OSError):
+                        writer.write_eof()  # half-close: the other direction keeps flowing
+                return
+            writer.write(data)
+            await writer.drain()  # returns at once unless the receiver is behind
+
+
+def _target(text: str) -> tuple[str, int] | str:
+    if text.startswith("/"):
+        return text  # a unix socket
+    host, _, port = text.rpartition(":")
+    return (host or "127.0.0.1"), int(port)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.netdelay",
+        description="Forward a local port to HOST:PORT, delaying every chunk in each direction.",
+    )
+    p.add_argument(
+        "--target", required=True, type=_target, metavar="HOST:PORT|/SOCKET", help="where to"
+    )
+    p.add_argument("--delay-ms", type=float, default=5.0, help="one-way delay (5)")
+    p.add_argument("--port", type=int, default=0, help="local port (0 = any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="local address (127.0.0.1)")
+    args = p.parse_args(argv)
+    proxy = DelayProxy(args.target, args.delay_ms, listen=(args.host, args.port))
+
+    def ready(px: DelayProxy) -> None:  # printed once bound, so a parent process can read the port
+        t = args.target
+        where = t if isinstance(t, str) else f"{t[0]}:{t[1]}"
+        print(
+            f"# delaying {args.delay_ms:g} ms each way: {px.host}:{px.port} -> {where}; "
+            "Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        print(f"{px.host}:{px.port}", flush=True)
+
+    proxy.serve_forever(ready)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
