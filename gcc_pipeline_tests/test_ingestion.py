@@ -310,3 +310,12 @@ def test_a_catch_up_after_the_company_changed_equals_a_fresh_full_load(pg_server
     finally:
         for url in urls:
             drop_database(pg_server_url, url)
+
+
+@pytest.mark.parametrize("bound", [1, 3])
+def test_windows_are_fetched_concurrently_within_the_bound(warehouse_url: str, bound: int) -> None:
+    """The sandbox counts the requests it is answering at once: exactly the bound, never more."""
+    with sandbox(jobs=120, seed=16, history_days=HISTORY_DAYS, latency_ms=40) as server:
+        server.reset_stats()
+        assert full_backfill(server, warehouse_url, max_concurrency=bound).success
+        assert server.max_in_flight == bound
