@@ -1,7 +1,7 @@
 """The registry of JobNimbus streams: one entry per API resource the warehouse copies.
 
 Everything that has to know the list of resources derives it from here: the client's paths and
-list keys, the ingestion asset's specs, landing targets and staging tables, the key and
+list keys, the ingestion asset's specs, landing targets, the key and
 reconciliation checks, the weekly reconciliation, the reader role's grants, the run summary and
 the sandbox's routes. Adding a resource is an entry here, a parser in `jobnimbus/records.py`, a
 migration creating its table, a generator in the sandbox and its tests (README: "Adding a
@@ -30,10 +30,6 @@ class Table:
     reader_visible: bool = True  # `gcc db grant-reader` lets dashboards read it
     discriminator: str | None = None  # column naming the stream of a row, when several feed it
     after_upsert: str | None = None  # sql/load statement run on the ids each chunk upserted
-
-    @property
-    def staging(self) -> str:
-        return f"stage_{self.name}"
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 import orjson
-from psycopg2 import sql
 
 from gcc_pipeline.jobnimbus import records
 from gcc_pipeline.jobnimbus.records import RecordError
-from gcc_pipeline.streams import Stream, stream_tables
-from gcc_pipeline.warehouse.copy import copy_buffer, copy_into
+from gcc_pipeline.streams import Stream
+from gcc_pipeline.warehouse.copy import copy_buffer, copy_into, encode
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.upsert import upsert_statement
 
@@ -94,6 +94,13 @@ def _storable_slowly(payload: Mapping[str, Any]) -> tuple[str | None, str]:
     return text, ""
 
 
+def _json_value(value: Any) -> str:
+    """What orjson leaves to us in a row: money (Decimal), sent as its exact text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} in a normalized row")
+
+
 def _entity_id(payload: Mapping[str, Any]) -> str:
     jnid = payload.get("jnid")
     if not isinstance(jnid, str):
@@ -118,16 +125,9 @@ def _safe_epoch(payload: Mapping[str, Any], name: str) -> datetime | None:
 
 
 def create_staging(conn: Any) -> None:
-    """This session's staging tables: the fixed ones of staging.sql, then one per stream table
-    shaped like its table (so a new stream needs no staging DDL of its own)."""
-    per_table = sql.SQL(";\n").join(
-        sql.SQL(
-            "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-        ).format(sql.Identifier(table.staging), sql.Identifier(table.name))
-        for table in stream_tables()
-    )
-    with conn, conn.cursor() as cur:  # one round trip
-        cur.execute(sql.Composed([sql.SQL(query("staging")), sql.SQL(";\n"), per_table]))
+    """This session's staging tables (staging.sql), once per connection."""
+    with conn, conn.cursor() as cur:
+        cur.execute(query("staging"))
 
 
 class Lander:
@@ -144,6 +144,9 @@ class Lander:
         self.partition_key = partition_key
         self.chunk_size = chunk_size
         self.stats = LandingStats()
+        self._run = encode(run_id)
+        self._partition = encode(partition_key)
+        self._columns: list[str] = []
 
     def land(self, stream: Iterable[Mapping[str, Any]]) -> LandingStats:
         """Parse and encode chunk N+1 while the database writes chunk N (one chunk in flight:
@@ -170,10 +173,12 @@ class Lander:
         self.stats.reasons[kind] = self.stats.reasons.get(kind, 0) + 1
 
     def _prepare(self, chunk: Sequence[Mapping[str, Any]]) -> "_Prepared":
-        raw_rows: list[tuple] = []
+        raw_lines: list[str] = []
         quarantine_rows: list[tuple] = []
-        normalized: list[dict[str, Any]] = []
+        normalized: list[bytes] = []
+        ids: set[str] = set()
         stream = self.stream
+        raw_line = self._raw_line
         for payload in chunk:
             self.stats.fetched += 1
             entity_id = _entity_id(payload)
@@ -186,8 +191,7 @@ class Lander:
             digest = hashlib.md5(text.encode("utf-8")).hexdigest()
             updated = _safe_epoch(payload, "date_updated")
             window_at = _safe_epoch(payload, stream.window_field)
-            raw_rows.append((stream.entity_type, entity_id, text, digest, updated, window_at,
-                             self.run_id, self.partition_key))  # fmt: skip
+            raw_lines.append(raw_line(entity_id, text, digest, updated, window_at))
             try:
                 row = stream.parse(payload)
             except RecordError as exc:
@@ -197,15 +201,33 @@ class Lander:
                 self.stats.high_water = window_at
             if row is not None:  # None: nothing to normalize (a plain note)
                 row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
-                normalized.append(row)
-        columns = list(normalized[0]) if normalized else []
+                if not normalized:
+                    self._columns = list(row)
+                normalized.append(orjson.dumps(row, default=_json_value))
+                ids.add(row["id"])
         return _Prepared(
-            raw=copy_buffer(raw_rows),
+            raw=io.StringIO("".join(raw_lines)),
             quarantine=copy_buffer(quarantine_rows) if quarantine_rows else None,
-            columns=columns,
-            normalized=copy_buffer([r[c] for c in columns] for r in normalized),
-            ids=sorted({r["id"] for r in normalized}),
+            columns=self._columns if normalized else [],
+            normalized=io.BytesIO(b"\n".join(normalized)),
+            ids=sorted(ids),
         )
+
+    def _raw_line(
+        self,
+        entity_id: str,
+        text: str,
+        digest: str,
+        updated: datetime | None,
+        window_at: datetime | None,
+    ) -> str:
+        """One stage_raw row in COPY text format. The payload is orjson's output: no raw tab or
+        newline can be in it (JSON escapes them), so doubling backslashes is all it needs."""
+        return "\t".join((
+            self.stream.entity_type, encode(entity_id), text.replace("\\", "\\\\"), digest,
+            updated.isoformat() if updated else "\\N",
+            window_at.isoformat() if window_at else "\\N", self._run, self._partition,
+        )) + "\n"  # fmt: skip
 
     def _write(self, prepared: "_Prepared") -> None:
         """One transaction per chunk: raw events, quarantine and the upsert together."""
@@ -222,11 +244,12 @@ class Lander:
     def _upsert(self, cur: Any, prepared: "_Prepared") -> None:
         table = self.stream.table
         columns = prepared.columns
-        copy_into(cur, table.staging, columns, prepared.normalized)
+        # Rows travel as JSON lines; PostgreSQL turns them into the table's types itself
+        # (jsonb_populate_record), on its own core, instead of Python encoding every field.
+        cur.copy_expert(query("copy_rows"), prepared.normalized, size=1 << 20)
         cur.execute(
             upsert_statement(
                 table.name,
-                table.staging,
                 columns,
                 version=table.version,
                 touched=table.touched,
@@ -249,5 +272,5 @@ class _Prepared:
     raw: io.StringIO
     quarantine: io.StringIO | None
     columns: list[str]
-    normalized: io.StringIO
+    normalized: io.BytesIO  # JSON lines, one row each
     ids: list[str]

@@ -12,7 +12,6 @@ from psycopg2 import sql
 
 def upsert_statement(
     table: str,
-    staging: str,
     columns: Sequence[str],
     *,
     version: str,
@@ -21,8 +20,9 @@ def upsert_statement(
 ) -> sql.Composed:
     """INSERT .. ON CONFLICT (id) DO UPDATE .. RETURNING (xmax = 0), i.e. true for new rows.
 
-    The `raw` column comes from stage_raw (same transaction, joined on id and payload hash), so
-    each payload crosses the wire and is parsed into jsonb once, not twice."""
+    Rows come from stage_rows (JSON, typed by jsonb_populate_record as the table's own row
+    type). The `raw` column comes from stage_raw (same transaction, joined on id and payload
+    hash), so each payload crosses the wire and is parsed into jsonb once, not twice."""
     target_cols = [*columns, "raw"] if with_raw else list(columns)
     cols = sql.SQL(", ").join(map(sql.Identifier, target_cols))
     staged = sql.SQL(", ").join(
@@ -42,7 +42,8 @@ def upsert_statement(
         """
         INSERT INTO {table} AS t ({cols})
         SELECT DISTINCT ON (s.id) {staged}
-        FROM {staging} s
+        FROM (SELECT r.* FROM stage_rows j,
+                  jsonb_populate_record(NULL::{table}, j.row) r) s
         {raw_join}
         ORDER BY s.id, s.{version} DESC NULLS LAST, s.payload_hash DESC
         ON CONFLICT (id) DO UPDATE SET {updates}
@@ -52,7 +53,6 @@ def upsert_statement(
         """
     ).format(
         table=sql.Identifier(table),
-        staging=sql.Identifier(staging),
         cols=cols,
         staged=staged,
         raw_join=raw_join,

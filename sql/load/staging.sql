@@ -12,3 +12,5 @@ CREATE TEMP TABLE IF NOT EXISTS stage_lookup (
     status_name text, stage text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_api_ids (id text, date_updated timestamptz) ON COMMIT DELETE ROWS;
+-- Normalized rows as JSON lines (landing.py); the upsert types them with jsonb_populate_record.
+CREATE TEMP TABLE IF NOT EXISTS stage_rows (row jsonb) ON COMMIT DELETE ROWS;

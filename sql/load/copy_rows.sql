@@ -1,0 +1,1 @@
+COPY stage_rows (row) FROM STDIN WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')
