@@ -1,5 +1,6 @@
 """Asset checks on the warehouse tables: set-based SQL in sql/load/check_*.sql, results with
-metadata the UI shows.
+metadata the UI shows. Newer checks keep their core in a plain function of a cursor (what the
+check found), so the same rule can run inside an asset's own step; the @asset_check is a wrapper.
 
 Only stage-mapping completeness blocks (switchable with GCC_BLOCK_ON_UNMAPPED_STATUSES): a job
 without a stage puts wrong numbers into every funnel view, so the analytics views downstream are
@@ -75,6 +76,12 @@ def _fetch(
         cur.execute(statement, params or {})
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _rows(cur: Any, statement: str | sql.Composable, params: dict | None = None) -> list[dict]:
+    cur.execute(statement, params or {})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _ids(values: Sequence[str] | None) -> MetadataValue:
@@ -355,6 +362,83 @@ def history_consistent(warehouse: WarehouseResource) -> AssetCheckResult:
     )
 
 
+def history_stage_gaps(cur: Any) -> list[dict[str, Any]]:
+    """History rows without a stage, per (record type, status name): a status or an old name of
+    a renamed status that the mapping file lacks (it needs a stage, or an alias)."""
+    return _rows(cur, query("check_history_stage_gaps"))
+
+
+@asset_check(
+    asset="job_status_history",
+    name="history_stage_mapping_complete",
+    additional_deps=["jobs", "workflow_status_lookup"],
+    description=(
+        "Every history row has a stage: its status name (or an alias of a renamed status, or "
+        "its status id) is in the mapping. A row without one drops out of velocity, funnels "
+        "and dates. Metadata lists the status names and the YAML to add."
+    ),
+)
+def history_stage_mapping_complete(warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        gaps = history_stage_gaps(cur)
+    metadata: dict[str, Any] = {
+        "unmapped_rows": sum(g["history_rows"] for g in gaps),
+        "unmapped_statuses": len(gaps),
+    }
+    if gaps:
+        metadata["gaps"] = _md_table(
+            ["record type", "status name", "history rows", "jobs", "workflow", "listed by the API"],
+            [
+                (
+                    g["record_type_name"] or g["record_type_id"] or "(job unknown)",
+                    g["status_name"],
+                    g["history_rows"],
+                    g["job_count"],
+                    g["workflow"] or "(not in the mapping)",
+                    "yes" if g["listed_without_stage"] else "no",
+                )
+                for g in gaps
+            ],
+        )
+        snippet = mapping_snippet(gaps).removesuffix("```")
+        metadata["stage_mappings_yaml"] = MetadataValue.md(
+            snippet + "# an old name of a renamed status goes under aliases: instead:\n"
+            "#   aliases: {Workflow: {old name: current name}}\n```"
+        )
+    return AssetCheckResult(passed=not gaps, severity=AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+def history_first_rows(cur: Any, examples: int = EXAMPLES) -> dict[str, Any]:
+    """Jobs whose history lacks their first status at creation (velocity would start late)."""
+    (row,) = _rows(cur, query("check_history_first_rows"), {"examples": examples})
+    return row
+
+
+@asset_check(
+    asset="job_status_history",
+    name="history_starts_at_creation",
+    additional_deps=["jobs"],
+    description=(
+        "Every job with a status has its first status in history at its creation (accounts "
+        "do not log it; history_created.sql records it). Without it a job never reached its "
+        "first stage and velocity starts at its first change."
+    ),
+)
+def history_starts_at_creation(warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        row = history_first_rows(cur)
+    return AssetCheckResult(
+        passed=row["jobs_without_first_row"] == 0,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "jobs": row["jobs"],
+            "jobs_without_status": row["jobs_without_status"],
+            "jobs_without_first_row": row["jobs_without_first_row"],
+            "examples": _ids(row["examples"]),
+        },
+    )
+
+
 # ------------------------------------------------------------------ 7. freshness
 
 
@@ -399,6 +483,8 @@ def build_asset_checks(
         expense_amounts_sane,
         *(reconciliation_check(table, types) for table, types in RECONCILED.items()),
         history_consistent,
+        history_stage_mapping_complete,
+        history_starts_at_creation,
         jobs_fresh,
     ]
 

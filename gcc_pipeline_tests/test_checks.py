@@ -259,6 +259,46 @@ def test_repeated_and_early_history_rows_warn(broken) -> None:
     assert meta(check, "changes_before_job_created") == 1
 
 
+def test_history_rows_without_a_stage_fail_and_name_each_status(broken) -> None:
+    """Issue 12, defect 4: the completeness check covers history rows (an old name of a renamed
+    status that the mapping lacks), listing the status names as the jobs check does."""
+    server, url, conn = broken
+    _sql(
+        conn,
+        """INSERT INTO job_status_history (job_id, status_name, changed_at, source)
+           SELECT id, 'Completed (2019 name)', date_created + interval '1 minute', 'poll'
+           FROM jobs WHERE record_type_name = 'Repairs' ORDER BY id LIMIT 2""",
+    )
+
+    evals = evaluations(run(server, url, only_checks=True))
+
+    check = evals["job_status_history:history_stage_mapping_complete"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert _gaps_table(meta(check, "gaps")) == {("Repairs", "Completed (2019 name)"): 2}
+    assert (meta(check, "unmapped_rows"), meta(check, "unmapped_statuses")) == (2, 1)
+    snippet = yaml.safe_load(meta(check, "stage_mappings_yaml").strip("`").removeprefix("yaml"))
+    assert snippet["workflows"]["Repairs"]["STAGE"] == ["Completed (2019 name)"]
+    assert evals["jobs:stage_mapping_complete"].passed
+
+
+def test_a_job_without_its_first_status_in_history_fails(broken) -> None:
+    server, url, conn = broken
+    _sql(
+        conn,
+        """DELETE FROM job_status_history
+           WHERE source = 'created' AND job_id = (SELECT min(job_id) FROM job_status_history
+                                                  WHERE source = 'activity')""",
+    )
+
+    check = evaluations(run(server, url, only_checks=True))[
+        "job_status_history:history_starts_at_creation"
+    ]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert meta(check, "jobs_without_first_row") == 1
+    assert len(meta(check, "examples")) == 1
+
+
 def test_a_job_landed_raw_but_not_normalized_fails_reconciliation(broken) -> None:
     server, url, conn = broken
     _sql(conn, "DELETE FROM jobs WHERE id = (SELECT min(id) FROM jobs)")

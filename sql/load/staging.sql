@@ -13,7 +13,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_payments (LIKE payments INCLUDING DEFAULTS
 CREATE TEMP TABLE IF NOT EXISTS stage_expenses (LIKE expenses INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_lookup (
     record_type_id integer, record_type_name text, workflow text, status_id integer,
-    status_name text, stage text
+    status_name text, stage text, alias_of text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_api_ids (id text, date_updated timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_jobnimbus_status_changes (LIKE jobnimbus_status_changes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
