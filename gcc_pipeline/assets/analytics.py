@@ -1,14 +1,19 @@
-"""Analytics: one asset per materialized view of schema `analytics` (defined in
-sql/005_analytics.sql). Materializing an asset refreshes its view CONCURRENTLY, so dashboards keep
-reading the previous rows until the new ones are committed; automation refreshes a view when the
-tables it reads change, unless one of their blocking checks failed.
+"""Analytics: one asset per materialized view of schema `analytics`, each defined by its file
+sql/views/NNN_<name>.sql (applied by warehouse/migrate.py; the numbering puts dependencies first).
+Materializing an asset refreshes its view CONCURRENTLY, so dashboards keep reading the previous
+rows until the new ones are committed; automation refreshes a view when what it reads changes,
+unless one of their blocking checks failed. An asset's code_version is the hash of its view file,
+so the UI marks a view whose definition changed.
 """
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -21,6 +26,7 @@ from dagster import (
 )
 
 from gcc_pipeline.settings import load_settings
+from gcc_pipeline.warehouse.migrate import view_files, view_name
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
@@ -29,74 +35,117 @@ PREVIEW_ROWS = 10
 
 @dataclass(frozen=True)
 class AnalyticsView:
-    """A view of schema `analytics`: the tables it reads (its asset deps), how the preview is
-    ordered, and whether its months depend on the account time zone."""
+    """A view of schema `analytics`: what it reads (its asset deps: tables and other views) and
+    how its preview is ordered. Its definition is its file under sql/views/."""
 
     name: str
     deps: tuple[str, ...]
     order_by: str
     description: str
-    uses_timezone: bool = False
+
+    @cached_property
+    def path(self) -> Path:
+        (path,) = [p for p in view_files() if view_name(p) == self.name]
+        return path
+
+    @property
+    def code_version(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
 
 
 VIEWS: tuple[AnalyticsView, ...] = (
     AnalyticsView(
+        "revenue_payments",
+        ("payments", "jobs", "contacts"),
+        "day DESC, payment_id",
+        "One row per payment that counts as revenue (active, not archived, not a test record; "
+        "legacy included): revenue = total - credit - refunded, its day and month in the account "
+        "time zone, job type, rep (the job's, else the payment's), method and lead source. "
+        "Every revenue figure sums it.",
+    ),
+    AnalyticsView(
+        "revenue_daily",
+        ("revenue_payments",),
+        "day DESC, revenue DESC",
+        "Revenue per day, job type (is_legacy), payment method and lead source: the daily trend "
+        "for any date range.",
+    ),
+    AnalyticsView(
         "revenue_by_month",
-        ("payments", "jobs"),
+        ("revenue_daily",),
         "month DESC, revenue DESC",
-        "Net payments (active, not archived; test and legacy jobs excluded) per month of "
-        "date_payment in the account time zone and job record type ('(unknown job)' when the "
-        "payment's job is not known).",
-        uses_timezone=True,
+        "Revenue per month, job type (is_legacy), payment method and lead source: this month, "
+        "last month, year to date, month over month and the breakdowns.",
+    ),
+    AnalyticsView(
+        "jobs_current",
+        ("jobs", "job_status_history", "revenue_payments", "expenses", "sales_reps", "contacts"),
+        "stage_order NULLS LAST, stage_entered_at",
+        "One row per live job (legacy included, test records out): stage and when it was "
+        "entered, rep, source, outcome dates, pipeline value, revenue, costs, receivable and "
+        "days spent per funnel stage.",
     ),
     AnalyticsView(
         "pipeline_by_stage",
-        ("jobs",),
-        "record_type_name, stage_order NULLS LAST, stage",
-        "Live jobs (active, not archived, not test, not legacy) and their approved estimates per "
-        "record type and current stage ('(unmapped)' when the status has no stage).",
+        ("jobs_current",),
+        "stage_order NULLS LAST, job_count DESC",
+        "Live jobs per job type, lead source, creation month and current stage: funnel, "
+        "pipeline value, Lead -> Sold conversion and days per stage.",
     ),
     AnalyticsView(
         "stage_velocity",
-        ("job_status_history", "jobs"),
+        ("jobs_current", "job_status_history"),
         "record_type_name, from_stage_order, to_stage_order",
-        "Transitions between consecutive stage entries of live jobs' status history, with the "
-        "average and median days between the two entries.",
+        "Transitions between consecutive stage entries of live jobs (history starts at "
+        "creation), with total, average and median days.",
     ),
     AnalyticsView(
         "stage_conversion",
-        ("job_status_history", "jobs"),
-        "record_type_name, stage_order",
-        "Funnel per record type: live jobs that reached each funnel stage (or a later one) and "
-        "how many went on to a later funnel stage.",
+        ("jobs_current", "job_status_history"),
+        "record_type_name, is_legacy, stage_order",
+        "Funnel per job type: live jobs that reached each funnel stage (or a later one) and how "
+        "many went on to a later one (next_stage_rate).",
+    ),
+    AnalyticsView(
+        "rep_monthly",
+        ("revenue_payments", "jobs_current", "sales_reps"),
+        "month DESC, revenue DESC, sales_rep_id",
+        "Rep leaderboard per month: revenue, jobs won and lost, win_rate, average job value, "
+        "current pipeline value and the change against the previous month.",
     ),
     AnalyticsView(
         "rep_performance",
-        ("jobs", "payments", "sales_reps"),
+        ("revenue_payments", "jobs_current", "sales_reps"),
         "revenue DESC, sales_rep_id",
-        "Per sales rep: live jobs, won, lost, won/(won+lost), net revenue collected and the open "
-        "pipeline (approved estimates of jobs neither won nor lost).",
+        "Per rep over all time: leads (jobs), won, lost, win_rate, lead_to_sold_rate, revenue "
+        "(adds up to the total with '(unassigned)'), pipeline value, average job value.",
     ),
     AnalyticsView(
         "lead_source_performance",
-        ("jobs", "contacts", "payments"),
+        ("contacts", "jobs_current", "revenue_payments"),
         "leads DESC, lead_source",
-        "Per lead source (the job's, else its primary contact's): live jobs, won, won/leads, net "
-        "revenue and the average days from creation to sale.",
+        "Per lead source: leads (contacts created), sold leads, lead_to_sold_rate, jobs won, "
+        "revenue, average job value and days to sale.",
+    ),
+    AnalyticsView(
+        "job_type_monthly",
+        ("revenue_by_month", "jobs_current", "expenses", "jobs"),
+        "month DESC, revenue DESC",
+        "Job type analysis per month: revenue, leads, jobs won and lost, win_rate, average job "
+        "value, average days to close, costs and gross margin.",
     ),
     AnalyticsView(
         "job_profitability",
-        ("jobs", "payments", "expenses"),
+        ("jobs_current",),
         "gross_profit DESC, job_id",
-        "Per live job: net revenue collected, expenses (work and material orders), gross profit "
-        "and margin.",
+        "Per live job: revenue collected, costs (work and submitted material orders), gross "
+        "profit and margin.",
     ),
     AnalyticsView(
         "cash_flow_by_month",
-        ("payments", "expenses", "jobs"),
+        ("revenue_by_month", "expenses", "jobs"),
         "month DESC",
-        "Cash in (net payments) and out (expenses) per month in the account time zone.",
-        uses_timezone=True,
+        "Cash in (revenue) and out (costs) per month in the account time zone.",
     ),
 )
 
@@ -127,22 +176,26 @@ def refresh_view(
     context: AssetExecutionContext, warehouse: WarehouseResource, view: AnalyticsView
 ) -> MaterializeResult:
     """Store the account time zone, refresh the view concurrently (readers never wait for it)
-    and describe the result. When the zone changed, the other month-bucketed views are refreshed
-    too, so no dashboard mixes two zones."""
+    and describe the result. When the zone changed, every view is refreshed, in file order
+    (dependencies first), so no dashboard mixes two zones."""
     timezone = load_settings().timezone
+    at = VIEWS.index(view)
     with warehouse.connection() as conn:
         conn.autocommit = True  # REFRESH ... CONCURRENTLY cannot run in a transaction block
         with conn.cursor() as cur:
             cur.execute(query("analytics_set_timezone"), {"timezone": timezone})
             tz_changed = cur.fetchone() is not None
-            others = [v.name for v in VIEWS if tz_changed and v.uses_timezone and v != view]
+            before = [v.name for v in VIEWS[:at]] if tz_changed else []
+            after = [v.name for v in VIEWS[at + 1 :]] if tz_changed else []
             if tz_changed:
-                context.log.info(f"account time zone is now {timezone}; refreshing {others}")
-            for name in others:
+                context.log.info(f"account time zone is now {timezone}; refreshing every view")
+            for name in before:
                 cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{name}")
             started = time.perf_counter()
             cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view.name}")
             seconds = time.perf_counter() - started
+            for name in after:
+                cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{name}")
             cur.execute(f"SELECT count(*) FROM analytics.{view.name}")
             rows = cur.fetchone()[0]
             cur.execute(
@@ -159,6 +212,7 @@ def refresh_view(
             "preview": MetadataValue.md(markdown_table(columns, preview)),
             "timezone": timezone,
             "timezone_changed": tz_changed,
+            "definition": MetadataValue.path(str(view.path.relative_to(view.path.parents[2]))),
         }
     )
 
@@ -173,6 +227,7 @@ def analytics_asset(view: AnalyticsView) -> AssetsDefinition:
         deps=list(view.deps),
         description=view.description,
         automation_condition=AUTOMATION,
+        code_version=view.code_version,
         metadata={"dagster/table_name": f"analytics.{view.name}"},
     )
     def _refresh(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
