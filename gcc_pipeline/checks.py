@@ -439,7 +439,48 @@ def history_starts_at_creation(warehouse: WarehouseResource) -> AssetCheckResult
     )
 
 
-# ------------------------------------------------------------------ 7. freshness
+# ------------------------------------------------------------------ 7. revenue reconciles
+
+REVENUE_BREAKDOWNS = (
+    "revenue_daily", "revenue_by_month", "rep_monthly", "rep_performance",
+    "lead_source_performance", "job_type_monthly", "cash_flow_by_month",
+)  # fmt: skip
+
+
+def revenue_breakdowns(cur: Any) -> list[dict[str, Any]]:
+    """Each revenue breakdown's sum against the total computed from the payments."""
+    return _rows(cur, query("check_revenue_reconciles"))
+
+
+@asset_check(
+    asset="revenue_payments",
+    name="revenue_breakdowns_reconcile",
+    additional_deps=["payments", "jobs", "contacts", *REVENUE_BREAKDOWNS],
+    description=(
+        "Every revenue breakdown (by day, month, job type, method, source, rep, job type month, "
+        "cash flow) adds up to the revenue total computed from the payments (net of credits and "
+        "refunds, archived and test records out, legacy in); unassigned money has its own "
+        "'(unassigned)' row instead of vanishing."
+    ),
+)
+def revenue_breakdowns_reconcile(warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        rows = revenue_breakdowns(cur)
+    off = [r for r in rows if r["off_by"] != 0]
+    metadata: dict[str, Any] = {
+        "revenue_total": float(rows[0]["total"]) if rows else 0.0,
+        "breakdowns": len(rows),
+        "breakdowns_off_count": len(off),
+    }
+    if off:
+        metadata["breakdowns_off"] = _md_table(
+            ["breakdown", "its total", "off by"],
+            [(r["breakdown"], r["revenue"], r["off_by"]) for r in off],
+        )
+    return AssetCheckResult(passed=not off, severity=AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+# ------------------------------------------------------------------ 8. freshness
 
 
 @asset_check(
@@ -485,6 +526,7 @@ def build_asset_checks(
         history_consistent,
         history_stage_mapping_complete,
         history_starts_at_creation,
+        revenue_breakdowns_reconcile,
         jobs_fresh,
     ]
 

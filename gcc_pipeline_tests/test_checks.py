@@ -89,8 +89,8 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 @pytest.fixture(scope="module")
 def clean(pg_server_url: str) -> Iterator[tuple[object, str, dg.ExecuteInProcessResult]]:
-    """A fully mapped 150-job company backfilled once with every check (a template database for
-    the tests that break it)."""
+    """A fully mapped 150-job company backfilled once, its views refreshed, with every check (a
+    template database for the tests that break it)."""
     url = create_database(pg_server_url)
     migrate(url)
     with (
@@ -98,7 +98,7 @@ def clean(pg_server_url: str) -> Iterator[tuple[object, str, dg.ExecuteInProcess
         sandbox(jobs=150, seed=3, history_days=HISTORY_DAYS) as server,
     ):
         mp.setenv("GCC_FRESHNESS_HOURS", SANDBOX_FRESHNESS)
-        result = run(server, url)
+        result = run(server, url, extra=ANALYTICS_ASSETS)
         yield server, url, result
     drop_database(pg_server_url, url)
 
@@ -297,6 +297,28 @@ def test_a_job_without_its_first_status_in_history_fails(broken) -> None:
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert meta(check, "jobs_without_first_row") == 1
     assert len(meta(check, "examples")) == 1
+
+
+def test_revenue_breakdowns_that_do_not_add_up_to_the_total_fail(broken) -> None:
+    """Issue 12, defect 7: every breakdown reconciles to the revenue total computed from the
+    payments; a breakdown that loses money (here: a stale view) fails, naming it."""
+    server, url, conn = broken
+    _sql(conn, "UPDATE payments SET refunded_amount = refunded_amount + 100 "
+               "WHERE id = (SELECT min(payment_id) FROM analytics.revenue_payments)")  # fmt: skip
+    _sql(conn, "REFRESH MATERIALIZED VIEW analytics.revenue_payments")
+    _sql(conn, "REFRESH MATERIALIZED VIEW analytics.revenue_daily")
+
+    check = evaluations(run(server, url, only_checks=True))[
+        "revenue_payments:revenue_breakdowns_reconcile"
+    ]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    lines = [line for line in meta(check, "breakdowns_off").splitlines() if line[:2] == "| "]
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[1:]]
+    stale = ("revenue_by_month", "rep_monthly", "rep_performance", "lead_source_performance",
+             "job_type_monthly", "cash_flow_by_month")  # fmt: skip
+    assert {c[0]: c[2] for c in cells} == dict.fromkeys(stale, "100.00")
+    assert meta(check, "breakdowns_off_count") == len(stale)
 
 
 def test_a_job_landed_raw_but_not_normalized_fails_reconciliation(broken) -> None:
