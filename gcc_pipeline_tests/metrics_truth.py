@@ -135,6 +135,16 @@ class Job:
             return entries[-1][0]
         return self.row["date_status_change"] or self.row["date_created"]
 
+    @property
+    def is_open(self) -> bool:
+        """In Lead .. Accounts Receivable and not completed (Paid & Closed)."""
+        completed = status_key(self.row["status_name"] or "") == "paid & closed"
+        return self.stage in OPEN_STAGES and not completed
+
+    def left(self, stage: str) -> int:
+        """Visits to a stage that ended (a later stage was entered)."""
+        return sum(s1 == stage for (_, s1), _ in pairwise(self.entries()))
+
     def days_in(self, stage: str) -> float | None:
         """Days spent in a stage over the visits that ended (None: never left it)."""
         spent = [days(t2, t1) for (t1, s1), (t2, _) in pairwise(self.entries()) if s1 == stage]
@@ -150,6 +160,7 @@ class Truth:
     payments: list[Payment]  # those that count as revenue
     costs: list[tuple[dict[str, Any], dict[str, Any] | None]]  # (expense, its job) that count
     rep_names: dict[str, str]
+    now: datetime  # the company's clock
     raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
@@ -243,7 +254,8 @@ class Truth:
         for record in raw["jobs"] + raw["contacts"]:
             if record.get("sales_rep") and record.get("sales_rep_name"):
                 rep_names.setdefault(record["sales_rep"], record["sales_rep_name"])
-        return cls(tz, jobs, all_jobs, contacts, payments, costs, rep_names, raw)
+        now = datetime.fromtimestamp(company.now, tz=ZoneInfo("UTC"))
+        return cls(tz, jobs, all_jobs, contacts, payments, costs, rep_names, now, raw)
 
     # ------------------------------------------------------------ helpers
 

@@ -13,7 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from statistics import mean, median
 from typing import Any
@@ -23,8 +23,9 @@ import psycopg2
 import pytest
 
 from gcc_pipeline.assets.analytics import ANALYTICS_ASSETS, AUTOMATION, VIEWS
+from gcc_pipeline.settings import PROJECT_ROOT
 from gcc_pipeline.warehouse.migrate import migrate
-from gcc_pipeline.warehouse.queries import query
+from gcc_pipeline.warehouse.queries import dashboard_queries, query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline_tests.conftest import create_database, drop_database
 from gcc_pipeline_tests.metrics_truth import (
@@ -782,3 +783,306 @@ def test_edge_cases_the_sandbox_lacks(db: Any) -> None:
         assert cur.fetchall() == [
             ("2026-01-11 12:00:00+00", Decimal("10.00"), Decimal("3.00"), Decimal("10.5"), 1)
         ]
+
+
+# ---------------------------------------------------------------- the owners' questions
+
+
+def _months_back(month: date, n: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 - n, 12)
+    return date(year, index + 1, 1)
+
+
+@dataclass
+class Asked:
+    """The documented queries (sql/dashboard/), run with parameters a dashboard would send."""
+
+    loaded: Loaded
+
+    @property
+    def truth(self) -> Truth:
+        return self.loaded.truth
+
+    def params(self, **override: Any) -> dict[str, Any]:
+        now = self.truth.now
+        today = self.truth.local_date(now)
+        month = today.replace(day=1)
+        base = {
+            "today": today, "now": now, "month": month,
+            "month_from": _months_back(month, 5), "month_to": month,
+            "date_from": today - timedelta(days=89), "date_to": today,
+            "record_type": None, "sales_rep_id": None, "lead_source": None, "limit": 100_000,
+        }  # fmt: skip
+        return {**base, **override}
+
+    def __call__(self, name: str, **override: Any) -> list[dict[str, Any]]:
+        (q,) = [q for q in dashboard_queries() if q.name == name]
+        params = self.params(**override)
+        return self.loaded.select(q.sql, {k: params[k] for k in q.parameters})
+
+
+@pytest.fixture(scope="module")
+def ask(loaded: Loaded) -> Asked:
+    return Asked(loaded)
+
+
+def test_every_dashboard_query_is_documented_in_the_readme_and_reads_one_view() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    queries = dashboard_queries()
+    assert len(queries) >= 18
+    for q in queries:
+        assert f"```sql\n{q.sql}\n```" in readme, q.name
+        assert q.view in {v.name for v in VIEWS}, q.name
+
+
+def test_revenue_this_month_last_month_year_to_date_and_change(ask: Asked) -> None:
+    truth = ask.truth
+    month = ask.params()["month"]
+    last = _months_back(month, 1)
+
+    def month_total(m: date) -> tuple[Decimal, int]:
+        paid = [p for p in truth.payments if p.month == m]
+        return sum((p.revenue for p in paid), ZERO), len(paid)
+
+    assert month_total(month)[0] > 0 and month_total(last)[0] > 0
+    this_month, last_month = month_total(month), month_total(last)
+    assert [tuple(r.values()) for r in ask("revenue_this_month")] == [this_month]
+    assert [tuple(r.values()) for r in ask("revenue_last_month")] == [last_month]
+    ytd = [p for p in truth.payments if p.month.year == month.year and p.month <= month]
+    assert [tuple(r.values()) for r in ask("revenue_year_to_date")] == [
+        (sum((p.revenue for p in ytd), ZERO), len(ytd))
+    ]
+    (mom,) = ask("revenue_month_over_month")
+    change = (100 * (this_month[0] - last_month[0]) / last_month[0]).quantize(Decimal("0.1"))
+    assert (mom["this_month"], mom["last_month"], mom["change_pct"]) == (
+        this_month[0],
+        last_month[0],
+        change,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "dimension"),
+    [("revenue_by_job_type", ("record_type_name", "is_legacy")),
+     ("revenue_by_rep", ("sales_rep_id",)), ("revenue_by_payment_method", ("payment_method",)),
+     ("revenue_by_lead_source", ("lead_source",))],
+)  # fmt: skip
+def test_revenue_breakdowns_for_a_range_of_months(
+    ask: Asked, name: str, dimension: tuple[str, ...]
+) -> None:
+    params = ask.params()
+    expected: dict[tuple, list] = defaultdict(lambda: [ZERO, 0])
+    for p in ask.truth.select():
+        if params["month_from"] <= p.month <= params["month_to"]:
+            entry = expected[tuple(getattr(p, d) for d in dimension)]
+            entry[0] += p.revenue
+            entry[1] += 1
+    rows = ask(name)
+    assert {tuple(r[d] for d in dimension): [r["revenue"], r["payments"]] for r in rows} == dict(
+        expected
+    )
+    assert [r["revenue"] for r in rows] == sorted((r["revenue"] for r in rows), reverse=True)
+    if name == "revenue_by_rep":
+        assert all(r["sales_rep_name"] == ask.truth.rep_name(r["sales_rep_id"]) for r in rows)
+
+
+def test_revenue_daily_trend_lists_every_day_of_the_range(ask: Asked) -> None:
+    params = ask.params()
+    for record_type in (None, "Roof Replacement"):
+        rows = ask("revenue_daily_trend", record_type=record_type)
+        days_ = [params["date_from"] + timedelta(days=i) for i in range(90)]
+        extra = {"record_type_name": record_type} if record_type else {}
+        assert [(r["day"], r["revenue"]) for r in rows] == [
+            (d, ask.truth.revenue(day_from=d, day_to=d, **extra)) for d in days_
+        ]
+        assert sum(r["revenue"] > 0 for r in rows) > (10 if record_type is None else 0)
+
+
+def _filtered_jobs(ask: Asked, **params: Any) -> list[Any]:
+    p = ask.params(**params)
+    out = []
+    for job in ask.truth.jobs.values():
+        created = job.month_of(job.row["date_created"])
+        if p["record_type"] and job.row["record_type_name"] != p["record_type"]:
+            continue
+        if p["lead_source"] and job.source != p["lead_source"]:
+            continue
+        if p["month_from"] and not (created and p["month_from"] <= created <= p["month_to"]):
+            continue
+        out.append(job)
+    return out
+
+
+PIPELINE_FILTERS = [
+    {"month_from": None, "month_to": None},
+    {"record_type": "Insurance", "month_from": None, "month_to": None},
+    {"lead_source": "Google"},
+]
+
+
+@pytest.mark.parametrize("filters", PIPELINE_FILTERS)
+def test_pipeline_value_funnel_and_lead_to_sold(ask: Asked, filters: dict[str, Any]) -> None:
+    jobs = _filtered_jobs(ask, **filters)
+    assert jobs
+    (value,) = ask("pipeline_value", **filters)
+    in_pipeline = [j for j in jobs if j.stage in PIPELINE_STAGES]
+    assert (value["pipeline_value"], value["jobs"]) == (
+        sum((j.pipeline_value for j in jobs), ZERO),
+        len(in_pipeline),
+    )
+    funnel = Counter(j.stage or "(unmapped)" for j in jobs)
+    rows = ask("pipeline_funnel", **filters)
+    assert {r["stage"]: r["jobs"] for r in rows} == dict(funnel)
+    assert [r["stage_order"] for r in rows] == sorted(
+        (r["stage_order"] for r in rows), key=lambda o: (o is None, o)
+    )
+    (conversion,) = ask("pipeline_lead_to_sold", **filters)
+    sold = sum(j.won for j in jobs)
+    assert (conversion["leads"], conversion["sold"]) == (len(jobs), sold)
+    assert close(conversion["lead_to_sold_rate"], ratio(sold, len(jobs)), 6e-5)
+
+
+def test_average_days_per_stage(ask: Asked) -> None:
+    for filters in PIPELINE_FILTERS:
+        jobs = _filtered_jobs(ask, **filters)
+        (row,) = ask("pipeline_days_per_stage", **filters)
+        for column, stage in zip(
+            ("lead", "estimating", "sold", "in_production", "accounts_receivable"),
+            FUNNEL[:5],
+            strict=True,
+        ):
+            spent = sum(j.days_in(stage) or 0 for j in jobs)
+            visits = sum(j.left(stage) for j in jobs)
+            assert close(row[column], ratio(spent, visits), 0.006), (filters, stage)
+
+
+def test_stalled_jobs_with_their_stage_entry_time(ask: Asked) -> None:
+    now = ask.truth.now
+    every = {"date_from": None, "date_to": None}
+    rep = Counter(j.rep for j in ask.truth.jobs.values()).most_common(1)[0][0]
+    for filters in (every, {**every, "record_type": "Insurance"}, {**every, "sales_rep_id": rep}):
+        p = ask.params(**filters)
+        stalled = sorted(
+            (j.stage_entered_at, j.id)
+            for j in ask.truth.jobs.values()
+            if j.is_open and j.stage_entered_at < now - timedelta(days=30)
+            and (not p["record_type"] or j.row["record_type_name"] == p["record_type"])
+            and (not p["sales_rep_id"] or j.rep == p["sales_rep_id"])
+        )  # fmt: skip
+        rows = ask("pipeline_stalled_jobs", **filters)
+        assert [(r["stage_entered_at"], r["job_id"]) for r in rows] == stalled, filters
+    assert len(ask("pipeline_stalled_jobs", **every)) > 5
+
+
+def test_the_pipeline_of_one_rep(ask: Asked) -> None:
+    rep = Counter(j.rep for j in ask.truth.jobs.values()).most_common(1)[0][0]
+    jobs = [j for j in ask.truth.jobs.values() if j.rep == rep]
+    rows = ask("pipeline_of_a_rep", sales_rep_id=rep, date_from=None, date_to=None)
+    by_stage: dict[str, list] = defaultdict(lambda: [0, ZERO, 0])
+    for j in jobs:
+        by_stage[j.stage or "(unmapped)"][0] += 1
+        by_stage[j.stage or "(unmapped)"][1] += j.pipeline_value
+        by_stage[j.stage or "(unmapped)"][2] += j.won
+    assert {r["stage"]: [r["jobs"], r["pipeline_value"], r["sold"]] for r in rows} == dict(by_stage)
+    assert {r["leads"] for r in rows} == {len(jobs)}
+    assert close(rows[0]["lead_to_sold_rate"], ratio(sum(j.won for j in jobs), len(jobs)), 6e-5)
+
+
+def test_rep_leaderboard_for_a_month_with_the_change_against_the_previous(ask: Asked) -> None:
+    truth = ask.truth
+    month = _months_back(ask.params()["month"], 1)
+    prev = _months_back(month, 1)
+    rows = ask("rep_leaderboard", month=month)
+    assert [r["revenue"] for r in rows] == sorted((r["revenue"] for r in rows), reverse=True)
+    for row in rows:
+        rep = row["sales_rep_id"]
+        jobs = [j for j in truth.jobs.values() if j.rep == rep]
+        won = [j for j in jobs if j.won and j.month_of(j.date_sold) == month]
+        lost = [j for j in jobs if j.lost and j.month_of(j.date_lost) == month]
+        won_before = [j for j in jobs if j.won and j.month_of(j.date_sold) == prev]
+        revenue = sum((p.revenue for p in truth.select(sales_rep_id=rep) if p.month == month), ZERO)
+        revenue_before = sum(
+            (p.revenue for p in truth.select(sales_rep_id=rep) if p.month == prev), ZERO
+        )
+        assert (row["revenue"], row["revenue_change"], row["jobs_won"], row["jobs_won_change"],
+                row["pipeline_value"]) == (
+            revenue, revenue - revenue_before, len(won), len(won) - len(won_before),
+            sum((j.pipeline_value for j in jobs), ZERO),
+        ), rep  # fmt: skip
+        assert close(row["win_rate"], ratio(len(won), len(won) + len(lost)), 6e-5)
+        value = mean(j.estimate for j in won) if won else None
+        assert close(row["avg_job_value"], value, 0.006)
+        pct = ratio(100 * (revenue - revenue_before), revenue_before)
+        assert close(row["revenue_change_pct"], pct, 0.06)
+    assert sum(r["revenue"] for r in rows) == truth.revenue(day_from=month, day_to=_months_back(
+        month, -1) - timedelta(days=1))  # fmt: skip
+
+
+def test_job_type_analysis_for_a_range_of_months(ask: Asked) -> None:
+    truth = ask.truth
+    p = ask.params(month_from=_months_back(ask.params()["month"], 11))
+    rows = {(r["record_type_name"], r["is_legacy"]): r for r in ask("job_type_analysis", **p)}
+
+    def within(moment: Any, job: Any) -> bool:
+        return moment is not None and p["month_from"] <= job.month_of(moment) <= p["month_to"]
+
+    for (rt, legacy), row in rows.items():
+        jobs = [j for j in truth.jobs.values()
+                if (j.row["record_type_name"], j.row["is_legacy"]) == (rt, legacy)]  # fmt: skip
+        won = [j for j in jobs if j.won and within(j.date_sold, j)]
+        lost = [j for j in jobs if j.lost and within(j.date_lost, j)]
+        revenue = sum(
+            (x.revenue for x in truth.select(record_type_name=rt, is_legacy=legacy)
+             if p["month_from"] <= x.month <= p["month_to"]), ZERO
+        )  # fmt: skip
+        costs = sum(
+            (e["amount"] or ZERO for e, job in truth.costs
+             if ((job["record_type_name"], job["is_legacy"]) if job else (UNASSIGNED, False))
+             == (rt, legacy) and p["month_from"] <= truth.cost_month(e) <= p["month_to"]),
+            ZERO,
+        )  # fmt: skip
+        created = [j for j in jobs if within(j.row["date_created"], j)]
+        assert (row["revenue"], row["jobs"], row["jobs_won"]) == (revenue, len(created), len(won))
+        assert close(row["win_rate"], ratio(len(won), len(won) + len(lost)), 6e-5), rt
+        assert close(row["avg_job_value"], mean(j.estimate for j in won) if won else None, 0.006)
+        closing = [j.days_to_close for j in won]
+        assert close(row["avg_days_to_close"], mean(closing) if closing else None, 0.006), rt
+        margin = ratio(100 * (revenue - costs), revenue)
+        assert close(row["gross_margin_pct"], margin, 0.06), rt
+    assert {"Roof Replacement", "Insurance", "Legacy (Bob's Workflow)"} <= {rt for rt, _ in rows}
+
+
+def test_lead_source_question(ask: Asked) -> None:
+    table = {r["lead_source"]: r for r in ask.loaded.select(
+        "SELECT * FROM analytics.lead_source_performance")}  # fmt: skip
+    rows = ask("lead_source_performance")
+    assert [r["lead_source"] for r in rows] == sorted(table, key=lambda s: (-table[s]["leads"], s))
+    for row in rows:
+        assert all(row[k] == table[row["lead_source"]][k] for k in row)
+
+
+def test_operations_production_receivables_and_subcontractors(ask: Asked) -> None:
+    truth = ask.truth
+    current = ask.loaded.rows("jobs_current", "job_id")
+    production = sorted(
+        (j.stage_entered_at, j.id) for j in truth.jobs.values() if j.stage == "In Production"
+    )
+    assert [(r["stage_entered_at"], r["job_id"]) for r in ask("jobs_in_production")] == production
+    owed = sorted(
+        ((-r["outstanding_receivable"], i) for i, r in current.items()
+         if r["outstanding_receivable"] > 0)
+    )  # fmt: skip
+    rows = ask("outstanding_receivables")
+    assert [(-r["outstanding_receivable"], r["job_id"]) for r in rows] == owed
+    for r in rows:
+        job = truth.jobs[r["job_id"]]
+        assert r["outstanding_receivable"] == (job.row["approved_invoice_total"] or ZERO) - r[
+            "received"
+        ]  # fmt: skip
+    subcontracted = {job["id"] for e, job in truth.costs
+                     if job and e["expense_type"] == "subcontractor"}  # fmt: skip
+    rows = ask("jobs_with_subcontractors")
+    assert {r["job_id"] for r in rows} == {
+        i for i in subcontracted if i in truth.jobs and truth.jobs[i].is_open
+    }
+    assert rows and production and owed
