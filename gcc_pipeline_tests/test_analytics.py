@@ -74,7 +74,7 @@ def loaded(pg_server_url: str) -> Iterator[Loaded]:
     url = create_database(pg_server_url)
     migrate(url)
     try:
-        with sandbox(jobs=300, seed=11, unmapped_status_share=0.05) as server:
+        with sandbox(jobs=300, seed=11, unmapped_status_share=0.05, legacy_share=0.06) as server:
             full_backfill(server, url)
             with pytest.MonkeyPatch.context() as mp:
                 mp.setenv("GCC_TIMEZONE", TZ)

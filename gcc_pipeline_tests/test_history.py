@@ -76,7 +76,7 @@ def loaded(pg_server_url: str) -> Iterator[Loaded]:
     url = create_database(pg_server_url)
     migrate(url)
     try:
-        with sandbox(jobs=300, seed=17, history_days=365) as server:
+        with sandbox(jobs=300, seed=18, history_days=365) as server:
             assert full_backfill(server, url).success
             yield Loaded(url, Truth.of(server.company))
     finally:

@@ -29,18 +29,22 @@ ALTER TABLE workflow_status_lookup ADD COLUMN IF NOT EXISTS alias_of text;
 CREATE INDEX IF NOT EXISTS workflow_status_lookup_id_idx
     ON workflow_status_lookup (record_type_id, status_id);
 
+-- These helpers call built-in functions only: PostgreSQL 17+ refreshes materialized views with
+-- search_path = pg_catalog, so a helper calling another helper unqualified would fail there.
+
 -- A job is completed in Paid & Closed or in a status of the Completed stage (the data
 -- dictionary's is_completed: 'Paid & Closed', 'Request Review'); closed = completed or Lost.
 CREATE OR REPLACE FUNCTION gcc_is_completed(stage text, status_name text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT coalesce(stage = 'Completed', false) OR coalesce(gcc_status_key(status_name) = 'paid & closed', false)
+  SELECT coalesce(stage = 'Completed', false)
+      OR coalesce(lower(regexp_replace(btrim(status_name), '\s+', ' ', 'g')) = 'paid & closed', false)
 $$;
 
 -- An expense is a cost unless it is a material order still in draft or cancelled.
 CREATE OR REPLACE FUNCTION gcc_is_cost(source_entity text, status_name text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT NOT (source_entity = 'materialorder'
-              AND coalesce(gcc_status_key(status_name) IN ('draft', 'cancelled', 'canceled'), false))
+  SELECT NOT (coalesce(source_entity = 'materialorder', false)
+              AND coalesce(lower(btrim(status_name)) IN ('draft', 'cancelled', 'canceled'), false))
 $$;
 
 -- The owners' test records: "jane tester" anywhere in a name, any case and spacing.

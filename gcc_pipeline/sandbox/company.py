@@ -70,6 +70,9 @@ class CompanyConfig:
     # Real accounts log no activity for a job's first status (only changes); True logs
     # "(none) => <first status>" at creation, as some automations do.
     log_first_status: bool = False
+    # Share of jobs in the Legacy workflow (None: the reference account's 2%); a small test
+    # company asks for more to have legacy jobs with payments.
+    legacy_share: float | None = None
 
 
 def _segments_first(mask: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -142,6 +145,10 @@ class Company:
         # record type, then a status path (template) and the times of its moves
         names = [rt.name for rt in wf.record_types]
         w = np.array([RECORD_TYPE_WEIGHTS.get(x, 0.01) for x in names])
+        if cfg.legacy_share is not None:
+            legacy = np.array(["legacy" in x.lower() for x in names])
+            w = np.where(legacy, w / w[legacy].sum() * cfg.legacy_share,
+                         w / w[~legacy].sum() * (1 - cfg.legacy_share))  # fmt: skip
         self.job_rt = rng.choice(len(names), size=n, p=w / w.sum()).astype(np.int8)
         tpl = build_templates(wf, cfg.seed)
         tid = choose_templates(tpl, self.job_rt.astype(np.int64), rng)

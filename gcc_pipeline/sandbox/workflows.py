@@ -25,10 +25,10 @@ UNMAPPED_STAGE = -1
 # stage-mapping completeness check must report).
 UNMAPPED_NAMES = ("Waiting on HOA", "Permit Pending", "On Hold - Weather", "Financing Review")
 
-# Relative frequency of each record type name among jobs (Legacy is rare, as in the reference,
-# yet frequent enough that a small company has legacy jobs with payments).
+# Relative frequency of each record type name among jobs (Legacy is rare, as in the reference;
+# CompanyConfig.legacy_share asks for more).
 RECORD_TYPE_WEIGHTS = {
-    "Legacy (Bob's Workflow)": 0.04,
+    "Legacy (Bob's Workflow)": 0.02,
     "Insurance": 0.25,
     "Repairs": 0.16,
     "Maintenance Plan": 0.05,
