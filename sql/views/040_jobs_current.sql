@@ -6,7 +6,8 @@
 --   stage_entered_at = the first history row of the job's current run in its stage (history rows
 --                      without a stage skipped, consecutive rows of one stage are one run); the
 --                      last status change (else creation) when history does not end in the stage
---   days_in_stage, is_stalled = as of the refresh (dashboards compare stage_entered_at to now())
+--   (days in the current stage = now() - stage_entered_at, computed by the query: a view column
+--   would go stale between refreshes and make two refreshes of the same data differ)
 --   is_open          = in Lead .. Accounts Receivable and not completed
 --   is_won           = reached Sold or a later funnel stage (date_sold); is_lost = in Lost and
 --                      never sold; win_rate = won / (won + lost); lead_to_sold_rate = won / jobs
@@ -101,9 +102,7 @@ SELECT cu.id AS job_id,
        coalesce(cu.stage, '(unmapped)') AS stage,
        cu.stage_order,
        cu.entered_at AS stage_entered_at,
-       round(extract(epoch FROM now() - cu.entered_at) / 86400.0, 2) AS days_in_stage,
        cu.open AS is_open,
-       cu.open AND cu.entered_at < now() - interval '30 days' AS is_stalled,
        coalesce(cu.sales_rep_id, '(unassigned)') AS sales_rep_id,
        coalesce(sr.name, cu.sales_rep_name, cu.sales_rep_id, '(unassigned)') AS sales_rep_name,
        coalesce(cu.source_name, pc.lead_source, '(unassigned)') AS lead_source,
