@@ -24,7 +24,10 @@ if str(ROOT) not in sys.path:
 LIST_LIMIT = 50  # a dashboard page of jobs
 # Queries whose date range is an optional filter: timed without it (every job is a candidate).
 OPEN_DATES = {"date_from": None, "date_to": None}
-OVERRIDES = {"pipeline_stalled_jobs": OPEN_DATES, "pipeline_of_a_rep": OPEN_DATES}
+OVERRIDES = {
+    "pipeline_stalled_jobs": {**OPEN_DATES, "sales_rep_id": None},
+    "pipeline_of_a_rep": OPEN_DATES,
+}
 
 
 def queries() -> tuple[Any, ...]:

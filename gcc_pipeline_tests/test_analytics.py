@@ -250,15 +250,18 @@ def test_revenue_payments_are_the_payments_that_count_with_their_dimensions(
 
 def test_revenue_daily_and_by_month_sum_the_payments(loaded: Loaded) -> None:
     truth = loaded.truth
-    for view, period in (("revenue_daily", "day"), ("revenue_by_month", "month")):
+    grains = {
+        "revenue_daily": ("day", "record_type_name", "is_legacy", "payment_method"),
+        "revenue_by_month": ("month", "record_type_name", "is_legacy", "payment_method",
+                             "lead_source"),
+    }  # fmt: skip
+    for view, grain in grains.items():
         expected: dict[tuple, list] = defaultdict(lambda: [0, ZERO])
         for p in truth.payments:
-            key = (getattr(p, period), p.record_type_name, p.is_legacy, p.payment_method,
-                   p.lead_source)  # fmt: skip
+            key = tuple(getattr(p, column) for column in grain)
             expected[key][0] += 1
             expected[key][1] += p.revenue
-        rows = loaded.rows(view, period, "record_type_name", "is_legacy", "payment_method",
-                           "lead_source")  # fmt: skip
+        rows = loaded.rows(view, *grain)
         actual = {k: [r["payment_count"], r["revenue"]] for k, r in rows.items()}
         assert actual == dict(expected), view
     months = {p.month for p in truth.payments}

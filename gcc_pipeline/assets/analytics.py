@@ -67,12 +67,12 @@ VIEWS: tuple[AnalyticsView, ...] = (
         "revenue_daily",
         ("revenue_payments",),
         "day DESC, revenue DESC",
-        "Revenue per day, job type (is_legacy), payment method and lead source: the daily trend "
-        "for any date range.",
+        "Revenue per day, job type (is_legacy) and payment method: the daily trend for any date "
+        "range.",
     ),
     AnalyticsView(
         "revenue_by_month",
-        ("revenue_daily",),
+        ("revenue_payments",),
         "month DESC, revenue DESC",
         "Revenue per month, job type (is_legacy), payment method and lead source: this month, "
         "last month, year to date, month over month and the breakdowns.",

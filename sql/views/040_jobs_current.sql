@@ -146,8 +146,10 @@ CREATE INDEX jobs_current_source_idx ON analytics.jobs_current (lead_source);
 CREATE INDEX jobs_current_created_idx ON analytics.jobs_current (date_created);
 CREATE INDEX jobs_current_open_entered_idx ON analytics.jobs_current (stage_entered_at)
     WHERE is_open;
+CREATE INDEX jobs_current_open_rep_idx ON analytics.jobs_current (sales_rep_id, stage_entered_at)
+    WHERE is_open;
 CREATE INDEX jobs_current_stage_idx ON analytics.jobs_current (stage, stage_entered_at);
 CREATE INDEX jobs_current_receivable_idx ON analytics.jobs_current (outstanding_receivable DESC)
     WHERE outstanding_receivable > 0;
-CREATE INDEX jobs_current_subcontracted_idx ON analytics.jobs_current (stage_order)
+CREATE INDEX jobs_current_subcontracted_idx ON analytics.jobs_current (stage_order, job_id)
     WHERE has_subcontractor AND is_open;
