@@ -24,7 +24,12 @@ CREATE MATERIALIZED VIEW analytics.jobs_current AS
 WITH tz AS (
     SELECT coalesce((SELECT value FROM gcc_settings WHERE key = 'timezone'), 'UTC') AS name
 ), live AS (
-    SELECT j.*
+    -- the columns used, not j.*: the raw payload would be detoasted and copied for every job
+    SELECT j.id, j.number, j.name, j.record_type_id, j.record_type_name, j.is_legacy,
+           j.status_name, j.stage, j.stage_order, j.sales_rep_id, j.sales_rep_name, j.source_name,
+           j.primary_contact_id, j.date_created, j.date_status_change, j.date_sold, j.date_lost,
+           j.date_completed, j.is_completed, j.is_closed, j.approved_estimate_total,
+           j.approved_invoice_total
     FROM jobs j
     WHERE j.is_active IS NOT FALSE AND j.is_archived IS NOT TRUE AND NOT j.is_test
 ), staged AS (
@@ -35,14 +40,14 @@ WITH tz AS (
     WHERE h.stage IS NOT NULL
 ), entries AS (
     SELECT job_id, stage, changed_at,
-           lead(changed_at) OVER (PARTITION BY job_id ORDER BY changed_at, id) AS left_at,
-           row_number() OVER (PARTITION BY job_id ORDER BY changed_at DESC, id DESC) AS from_last
+           lead(changed_at) OVER (PARTITION BY job_id ORDER BY changed_at, id) AS left_at
     FROM staged
     WHERE prev_stage IS DISTINCT FROM stage
 ), per_job AS (
+    -- the last entry is the one never left (one ordering of history, one sort)
     SELECT job_id,
-           max(changed_at) FILTER (WHERE from_last = 1) AS last_entry_at,
-           max(stage) FILTER (WHERE from_last = 1) AS last_entry_stage,
+           max(changed_at) FILTER (WHERE left_at IS NULL) AS last_entry_at,
+           max(stage) FILTER (WHERE left_at IS NULL) AS last_entry_stage,
            sum(extract(epoch FROM left_at - changed_at) / 86400.0)
                FILTER (WHERE stage = 'Lead' AND left_at IS NOT NULL) AS days_in_lead,
            count(*) FILTER (WHERE stage = 'Lead' AND left_at IS NOT NULL) AS left_lead,
