@@ -308,6 +308,85 @@ def _jobs_fresh(inputs: CheckInputs) -> AssetCheckResult:
     )
 
 
+# ------------------------------------------------------------------ 6. history is complete
+
+
+def _history_stage_mapping(inputs: CheckInputs) -> AssetCheckResult:
+    """History rows without a stage, per (record type, status name): a status, or an old name of
+    a renamed status, that the mapping file lacks (it needs a stage, or an alias)."""
+    gaps = inputs.rows(query("check_history_stage_gaps"))
+    metadata: dict[str, Any] = {
+        "unmapped_rows": sum(g["history_rows"] for g in gaps),
+        "unmapped_statuses": len(gaps),
+    }
+    if gaps:
+        metadata["gaps"] = MetadataValue.md(
+            md_table(
+                [
+                    "record type",
+                    "status name",
+                    "history rows",
+                    "jobs",
+                    "workflow",
+                    "listed by the API",
+                ],
+                [
+                    (
+                        g["record_type_name"] or g["record_type_id"] or "(job unknown)",
+                        g["status_name"],
+                        g["history_rows"],
+                        g["job_count"],
+                        g["workflow"] or "(not in the mapping)",
+                        "yes" if g["listed_without_stage"] else "no",
+                    )
+                    for g in gaps
+                ],
+            )
+        )
+        snippet = mapping_snippet(gaps).removesuffix("```")
+        metadata["stage_mappings_yaml"] = MetadataValue.md(
+            snippet + "# an old name of a renamed status goes under aliases: instead:\n"
+            "#   aliases: {Workflow: {old name: current name}}\n```"
+        )
+    return AssetCheckResult(passed=not gaps, severity=AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+def _history_first_rows(inputs: CheckInputs) -> AssetCheckResult:
+    row = inputs.row(query("check_history_first_rows"), {"examples": EXAMPLES})
+    return AssetCheckResult(
+        passed=row["jobs_without_first_row"] == 0,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "jobs": row["jobs"],
+            "jobs_without_status": row["jobs_without_status"],
+            "jobs_without_first_row": row["jobs_without_first_row"],
+            "examples": _ids(row["examples"]),
+        },
+    )
+
+
+# ------------------------------------------------------------------ 7. revenue reconciles
+
+
+def _revenue_reconciles(inputs: CheckInputs) -> AssetCheckResult:
+    """Each revenue breakdown's sum against the total computed from the payments."""
+    rows = inputs.rows(query("check_revenue_reconciles"))
+    off = [r for r in rows if r["off_by"] != 0]
+    metadata: dict[str, Any] = {
+        "revenue_total": float(rows[0]["total"]) if rows else 0.0,
+        "breakdowns": len(rows),
+        "breakdowns_off_count": len(off),
+    }
+    if off:
+        metadata["breakdowns_off"] = MetadataValue.md(
+            md_table(
+                ["breakdown", "its total", "off by"],
+                [(r["breakdown"], r["revenue"], r["off_by"]) for r in off],
+            )
+        )
+    return AssetCheckResult(passed=not off, severity=AssetCheckSeverity.ERROR, metadata=metadata)
+
+
 # ------------------------------------------------------------------ all
 
 
@@ -353,6 +432,22 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
               "job (1 s slack). WARN: these distort stage velocity, not stages or revenue, and "
               "JobNimbus notes can legitimately repeat a status or carry imported timestamps.",
               _history_consistent),
+        Check("job_status_history", "history_stage_mapping_complete",
+              "Every history row has a stage: its status name (or an alias of a renamed status, "
+              "or its status id) is in the mapping. A row without one drops out of velocity, "
+              "funnels and dates. Metadata lists the status names and the YAML to add.",
+              _history_stage_mapping),
+        Check("job_status_history", "history_starts_at_creation",
+              "Every job with a status has its first status in history at its creation "
+              "(accounts do not log it; history_created.sql records it). Without it a job never "
+              "reached its first stage and velocity starts at its first change.",
+              _history_first_rows),
+        Check("revenue_payments", "revenue_breakdowns_reconcile",
+              "Every revenue breakdown (by day, month, job type, method, source, rep, job type "
+              "month, cash flow) adds up to the revenue total computed from the payments (net of "
+              "credits and refunds, archived and test records out, legacy in); unassigned money "
+              "has its own '(unassigned)' row instead of vanishing.",
+              _revenue_reconciles),
         Check("jobs", "jobs_fresh",
               "The newest job date_updated is at most GCC_FRESHNESS_HOURS (default 48) old: an "
               "older one means ingestion stalled (or the account was idle). WARN.",

@@ -2,6 +2,8 @@
 
 A record type uses a workflow; each workflow maps status names to stages. Status ids come only from
 account/settings and are never compared across workflows; the key is the normalized status name.
+A workflow's `aliases` name statuses it renamed (old name -> current name): old activities keep
+the old name, and the lookup gives it the current name's stage.
 """
 
 import re
@@ -40,6 +42,7 @@ class LookupRow:
     status_id: int | None
     status_name: str
     stage: str | None
+    alias_of: str | None = None  # the current name, when status_name is an old (renamed) name
 
     COLUMNS = (
         "record_type_id",
@@ -48,6 +51,7 @@ class LookupRow:
         "status_id",
         "status_name",
         "stage",
+        "alias_of",
     )
 
     def as_tuple(self) -> tuple:
@@ -59,12 +63,28 @@ def load_mapping(path: Path = STAGE_MAPPINGS_FILE) -> dict[str, Any]:
         mapping = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read the stage mapping {path}: {exc}") from None
-    for workflow, stages in (mapping.get("workflows") or {}).items():
+    workflows = mapping.get("workflows") or {}
+    for workflow, stages in workflows.items():
         unknown = set(stages) - set(STAGES)
         if unknown:
             raise ConfigError(
                 f"{path.name}: workflow {workflow!r} uses unknown stages {sorted(unknown)}"
             )
+    for workflow, aliases in (mapping.get("aliases") or {}).items():
+        if workflow not in workflows:
+            raise ConfigError(f"{path.name}: aliases of unknown workflow {workflow!r}")
+        current = {status_key(n) for names in workflows[workflow].values() for n in names}
+        for old, new in (aliases or {}).items():
+            if status_key(str(new)) not in current:
+                raise ConfigError(
+                    f"{path.name}: alias {old!r} of workflow {workflow!r} points to {new!r}, "
+                    "which is not one of its statuses"
+                )
+            if status_key(str(old)) in current:
+                raise ConfigError(
+                    f"{path.name}: alias {old!r} of workflow {workflow!r} is also a current "
+                    "status name; a name means one status"
+                )
     return mapping
 
 
@@ -104,6 +124,7 @@ def lookup_rows(mapping: Mapping[str, Any], settings: Mapping[str, Any]) -> list
             for s in statuses
             if isinstance(s, Mapping) and s.get("name")
         }
+    aliases: Mapping[str, Mapping[str, str]] = mapping.get("aliases") or {}
     rows = []
     for rt_id, (rt_name, workflow) in sorted(record_types.items()):
         stages = stage_of.get(workflow, {})
@@ -120,4 +141,13 @@ def lookup_rows(mapping: Mapping[str, Any], settings: Mapping[str, Any]) -> list
                     stages.get(key),
                 )
             )
+        for old, new in (aliases.get(workflow) or {}).items():
+            if status_key(str(old)) not in api:  # the API still lists it: a status of its own
+                new_name = names_of[workflow][status_key(str(new))]
+                rows.append(
+                    LookupRow(
+                        rt_id, rt_name, workflow, None, str(old), stages[status_key(new_name)],
+                        new_name,
+                    )
+                )  # fmt: skip
     return rows

@@ -42,13 +42,15 @@ def run(
 ) -> dg.ExecuteInProcessResult:
     """One run over every month of the company: the pipeline (unless only_checks) plus every
     check (those inside the assets' steps and the standalone ones); `extra` assets (the
-    analytics) are selected as well."""
-    assets = [*pipeline_assets(), *extra]
-    selection = None
+    analytics) are selected as well. The analytics step is always there, so its checks run."""
+    assets = [*pipeline_assets(), *ANALYTICS_ASSETS]
+    views = dg.AssetSelection.assets(*extra) if extra else None
     if only_checks:
         selection = dg.AssetSelection.all_asset_checks()
-        if extra:
-            selection = selection | dg.AssetSelection.assets(*extra)
+        selection = selection | views if views else selection
+    else:
+        selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*ANALYTICS_ASSETS)
+        selection = selection | views if views else selection
     return materialize_range(
         server, url, first_day(server), datetime.now(UTC).date(),
         assets=[*assets, *checks], selection=selection, raise_on_error=False,
@@ -73,8 +75,8 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 @pytest.fixture(scope="module")
 def clean(pg_server_url: str) -> Iterator[tuple[object, str, dg.ExecuteInProcessResult]]:
-    """A fully mapped 150-job company backfilled once with every check (a template database for
-    the tests that break it)."""
+    """A fully mapped 150-job company backfilled once, its views refreshed, with every check (a
+    template database for the tests that break it)."""
     url = create_database(pg_server_url)
     migrate(url)
     with (
@@ -82,7 +84,7 @@ def clean(pg_server_url: str) -> Iterator[tuple[object, str, dg.ExecuteInProcess
         sandbox(jobs=150, seed=3, history_days=HISTORY_DAYS) as server,
     ):
         mp.setenv("GCC_FRESHNESS_HOURS", SANDBOX_FRESHNESS)
-        result = run(server, url)
+        result = run(server, url, extra=ANALYTICS_ASSETS)
         yield server, url, result
     drop_database(pg_server_url, url)
 
@@ -104,7 +106,7 @@ def _all_check_keys() -> set[str]:
     from gcc_pipeline.definitions import defs
 
     keys = defs.resolve_asset_graph().asset_check_keys
-    return {k.to_user_string() for k in keys if k.asset_key not in ANALYTICS_KEYS}
+    return {k.to_user_string() for k in keys}
 
 
 def test_every_check_passes_on_a_clean_fully_mapped_company(clean) -> None:
@@ -252,6 +254,68 @@ def test_repeated_and_early_history_rows_warn(broken) -> None:
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert meta(check, "repeated_status_rows") >= 1
     assert meta(check, "changes_before_job_created") == 1
+
+
+def test_history_rows_without_a_stage_fail_and_name_each_status(broken) -> None:
+    """Issue 12, defect 4: the completeness check covers history rows (an old name of a renamed
+    status that the mapping lacks), listing the status names as the jobs check does."""
+    server, url, conn = broken
+    _sql(
+        conn,
+        """INSERT INTO job_status_history (job_id, status_name, changed_at, source)
+           SELECT id, 'Completed (2019 name)', date_created + interval '1 minute', 'poll'
+           FROM jobs WHERE record_type_name = 'Repairs' ORDER BY id LIMIT 2""",
+    )
+
+    evals = evaluations(run(server, url, only_checks=True))
+
+    check = evals["job_status_history:history_stage_mapping_complete"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert _gaps_table(meta(check, "gaps")) == {("Repairs", "Completed (2019 name)"): 2}
+    assert (meta(check, "unmapped_rows"), meta(check, "unmapped_statuses")) == (2, 1)
+    snippet = yaml.safe_load(meta(check, "stage_mappings_yaml").strip("`").removeprefix("yaml"))
+    assert snippet["workflows"]["Repairs"]["STAGE"] == ["Completed (2019 name)"]
+    assert evals["jobs:stage_mapping_complete"].passed
+
+
+def test_a_job_without_its_first_status_in_history_fails(broken) -> None:
+    server, url, conn = broken
+    _sql(
+        conn,
+        """DELETE FROM job_status_history
+           WHERE source = 'created' AND job_id = (SELECT min(job_id) FROM job_status_history
+                                                  WHERE source = 'activity')""",
+    )
+
+    check = evaluations(run(server, url, only_checks=True))[
+        "job_status_history:history_starts_at_creation"
+    ]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert meta(check, "jobs_without_first_row") == 1
+    assert len(meta(check, "examples")) == 1
+
+
+def test_revenue_breakdowns_that_do_not_add_up_to_the_total_fail(broken) -> None:
+    """Issue 12, defect 7: every breakdown reconciles to the revenue total computed from the
+    payments; a breakdown that loses money (here: a stale view) fails, naming it."""
+    server, url, conn = broken
+    _sql(conn, "UPDATE payments SET refunded_amount = refunded_amount + 100 "
+               "WHERE id = (SELECT min(payment_id) FROM analytics.revenue_payments)")  # fmt: skip
+    _sql(conn, "REFRESH MATERIALIZED VIEW analytics.revenue_payments")
+    _sql(conn, "REFRESH MATERIALIZED VIEW analytics.revenue_daily")
+
+    check = evaluations(run(server, url, only_checks=True))[
+        "revenue_payments:revenue_breakdowns_reconcile"
+    ]
+
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    lines = [line for line in meta(check, "breakdowns_off").splitlines() if line[:2] == "| "]
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[1:]]
+    stale = ("revenue_by_month", "rep_monthly", "rep_performance", "lead_source_performance",
+             "job_type_monthly", "cash_flow_by_month")  # fmt: skip
+    assert {c[0]: c[2] for c in cells} == dict.fromkeys(stale, "100.00")
+    assert meta(check, "breakdowns_off_count") == len(stale)
 
 
 def test_a_job_landed_raw_but_not_normalized_fails_reconciliation(broken) -> None:

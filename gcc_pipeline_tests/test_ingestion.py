@@ -34,7 +34,12 @@ def scalar(conn, sql: str, params: tuple = ()) -> object:
 
 
 def status_changes(company) -> list[dict]:
-    return [a for a in company.records("activities") if a.get("is_status_change")]
+    """Status changes of jobs (a contact's own status changes are not job history)."""
+    return [
+        a
+        for a in company.records("activities")
+        if a.get("is_status_change") and (a.get("primary") or {}).get("type") == "job"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -96,13 +101,14 @@ def test_every_job_has_the_stage_its_record_type_and_status_name_map_to(loaded, 
     assert Counter(expected.values())["Lost"] > 0
 
 
-def test_history_has_one_row_per_status_change(loaded, conn_of) -> None:
-    changes = status_changes(loaded[0].company)
+def test_history_has_one_row_per_status_change_and_one_per_job_creation(loaded, conn_of) -> None:
+    company = loaded[0].company
+    changes = status_changes(company)
 
     with conn_of.cursor() as cur:
         cur.execute("SELECT job_id, changed_at, status_name FROM job_status_history")
         rows = cur.fetchall()
-    assert len(rows) == len(changes)
+    assert len(rows) == len(changes) + company.count("jobs")
     assert len(set(rows)) == len(rows)
     assert scalar(conn_of, "SELECT count(*) FROM job_status_history WHERE stage IS NULL") == 0
 
@@ -186,6 +192,7 @@ def test_an_incremental_run_picks_up_exactly_the_changes(warehouse_url: str) -> 
         conn.autocommit = True
         history_before = scalar(conn, "SELECT count(*) FROM job_status_history")
         changes_before = len(status_changes(company))
+        jobs_before = company.count("jobs")
 
         company.advance(days=3)
         catch_up(server, warehouse_url)
@@ -198,9 +205,10 @@ def test_an_incremental_run_picks_up_exactly_the_changes(warehouse_url: str) -> 
             stored = {i: (s, u) for i, s, u in cur.fetchall()}
         assert stored == {i: (j["status_name"], j["date_updated"]) for i, j in jobs_now.items()}
         new_changes = len(status_changes(company)) - changes_before
+        new_jobs = company.count("jobs") - jobs_before  # each with its creation row
         assert new_changes > 0
-        assert (
-            scalar(conn, "SELECT count(*) FROM job_status_history") == history_before + new_changes
+        assert scalar(conn, "SELECT count(*) FROM job_status_history") == (
+            history_before + new_changes + new_jobs
         )
         assert scalar(conn, "SELECT count(*) FROM payments") == company.count("payments")
         conn.close()

@@ -10,6 +10,7 @@ from gcc_pipeline.jobnimbus.records import (
     epoch,
     money,
     parse_activity,
+    parse_contact,
     parse_job,
     parse_payment,
     parse_workorder,
@@ -107,11 +108,103 @@ def test_plain_notes_are_not_status_changes_and_garbled_ones_are_refused() -> No
     assert parse_activity({"jnid": "a2", "note": "Called them", "date_created": when}) is None
     with pytest.raises(RecordError, match="not understood"):
         parse_activity(
-            {"jnid": "a3", "is_status_change": True, "note": "moved", "date_created": when}
-        )
+            {"jnid": "a3", "is_status_change": True, "note": "moved", "date_created": when,
+             "primary": {"id": "job1", "type": "job"}}
+        )  # fmt: skip
 
 
 def test_copy_encoding_escapes_what_copy_text_format_treats_specially() -> None:
     assert encode("a\\b\tc\nd") == "a\\\\b\\tc\\nd"
     assert encode(None) == "\\N"
     assert encode(["x", 'say "hi"']) == '{"x","say \\\\"hi\\\\""}'
+
+
+# ---------------------------------------------------------------- issue 12: parsing defects
+
+OWNERS_PAYMENT = {  # the payment of the owners' data dictionary, trimmed
+    "jnid": "mi7kbioizzrqbf8aeuhank", "total": 3000, "credit": 0, "date_payment": 1763661600,
+    "method_id": 1, "sales_rep": "m9bnef14vrcjniytbs5n0nb",
+    "primary": {"id": "mf5mknzcpdwqm3tx4yifcc5", "type": "job"},
+    "related": [{"id": "mf5mknzcpdwqm3tx4yifcc5", "type": "job"},
+                {"id": "mf5mjnd4zpuy8iuu7j5sih6", "type": "contact"},
+                {"id": "mg55gwaxbb3wd066c3kx344", "name": "#1143", "type": "invoice"}],
+    "invoices": [{"amount": 3000, "invoice_id": "mg55gwaxbb3wd066c3kx344", "invoice_no": "1143",
+                  "jnid": "mi7kbioizzrqbf8aeuhank_1"}],
+}  # fmt: skip
+
+
+def test_a_payment_links_its_invoice_not_its_own_invoice_line() -> None:
+    """Defect 12: invoices[0].jnid is '<payment jnid>_1', the payment's line on the invoice."""
+    assert parse_payment(OWNERS_PAYMENT)["invoice_id"] == "mg55gwaxbb3wd066c3kx344"
+    without_lines = {**OWNERS_PAYMENT, "invoices": []}
+    assert parse_payment(without_lines)["invoice_id"] == "mg55gwaxbb3wd066c3kx344"
+
+
+def test_a_refund_is_kept_with_its_id_and_taken_off_what_was_paid() -> None:
+    row = parse_payment({**OWNERS_PAYMENT, "refunded_amount": 3000, "refund_id": "rf_1"})
+    assert (row["refund_id"], row["refunded_amount"], row["total_paid"]) == (
+        "rf_1",
+        Decimal("3000.00"),
+        Decimal("0.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["Jane Tester", "jane  TESTER", "Jane Tester Jr", "JANETESTER", "Roof - jane\ttester"]
+)
+def test_the_owners_test_record_is_recognised_in_any_spelling(name: str) -> None:
+    """Defect 14: the owners match `jane\\s*tester` anywhere in a name, in any case."""
+    job = parse_job({"jnid": "j1", "name": f"{name} - Repairs", "record_type_name": "Repairs"})
+    first, _, last = name.partition(" ")
+    contact = parse_contact({"jnid": "c1", "first_name": first, "last_name": last})
+    assert job["is_test"] and contact["is_test"]
+    assert not parse_job({"jnid": "j2", "name": "Jane Testa - Repairs"})["is_test"]
+
+
+def _status_change(note: str, **fields: object) -> dict:
+    return {
+        "jnid": "a1",
+        "is_status_change": True,
+        "note": note,
+        "date_created": 1700000000,
+        "primary": {"id": "job1", "type": "job"},
+        "related": [{"id": "job1", "type": "job"}, {"id": "c1", "type": "contact"}],
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    "note", ["Status: Estimate Sent => Signed Contract\nCustomer signed on site.\nCrew notified",
+             "Status changed from Estimate Sent to Signed Contract\r\nby the mobile app"],
+)  # fmt: skip
+def test_a_multi_line_status_note_is_read_from_its_first_line(note: str) -> None:
+    """Defect 13: the lines under the change are free text, not part of the status name."""
+    row = parse_activity(_status_change(note))
+    assert row is not None
+    assert (row["previous_status_name"], row["status_name"]) == ("Estimate Sent", "Signed Contract")
+
+
+def test_a_status_change_of_a_contact_is_not_a_job_status_change() -> None:
+    """Defect 5: a contact's status moved; its job only appears in related."""
+    contact_change = _status_change(
+        "Status: New => Active",
+        primary={"id": "c1", "type": "contact"},
+        related=[{"id": "c1", "type": "contact"}, {"id": "job1", "type": "job"}],
+    )
+    assert parse_activity(contact_change) is None
+
+
+def test_status_ids_of_a_change_are_kept_when_the_payload_has_them() -> None:
+    with_ids = parse_activity(
+        _status_change("Status: Completed => Invoice Sent", status_id=667, previous_status_id=501)
+    )
+    without = parse_activity(_status_change("Status: Completed => Invoice Sent"))
+    assert with_ids is not None and without is not None
+    assert (with_ids["previous_status_id"], with_ids["status_id"]) == (501, 667)
+    assert (without["previous_status_id"], without["status_id"]) == (None, None)
+
+
+def test_a_logged_first_status_has_no_previous_status() -> None:
+    row = parse_activity(_status_change("Status: (none) => Lead"))
+    assert row is not None
+    assert (row["previous_status_name"], row["status_name"]) == (None, "Lead")

@@ -31,15 +31,17 @@ def raw_dump(co: Company) -> dict[str, list[str]]:
     return {r: [json.dumps(x, sort_keys=True) for x in co.records(r)] for r in RESOURCES}
 
 
-def status_moves(co: Company) -> dict[str, list[tuple[int, str, str]]]:
-    """job jnid -> [(time, from, to)] from status-change activities, in time order."""
-    out: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+def status_moves(co: Company) -> dict[str, list[tuple]]:
+    """job jnid -> [(time, from, to, recid, from id, to id)] from the jobs' status-change
+    activities (the change is the note's first line), in time order."""
+    out: dict[str, list[tuple]] = defaultdict(list)
     for a in co.records("activities"):
-        if a["is_status_change"]:
-            m = _NOTE.match(a["note"])
+        if a["is_status_change"] and a["primary"]["type"] == "job":
+            m = _NOTE.match(a["note"].split("\n")[0])
             assert m, a["note"]
             frm, to = (m.group(1), m.group(2)) if m.group(1) is not None else m.group(3, 4)
-            out[a["primary"]["id"]].append((a["date_created"], frm, to, a["recid"]))
+            ids = (a.get("previous_status_id"), a["status_id"])
+            out[a["primary"]["id"]].append((a["date_created"], frm, to, a["recid"], *ids))
     for v in out.values():
         v.sort(key=lambda x: (x[0], x[3]))
     return out
@@ -53,22 +55,77 @@ def test_same_seed_identical_different_seed_differs():
     assert c["jobs"] != a["jobs"] and c["payments"] != a["payments"]
 
 
-def test_every_status_move_has_an_activity():
+def test_every_status_change_has_an_activity_but_the_first_status_is_not_logged():
     co = Company(CompanyConfig(jobs=1500, seed=2, anchor=ANCHOR, unmapped_status_share=0.1))
     moves = status_moves(co)
+    never_moved = 0
     for job in co.records("jobs"):
-        hist = moves[job["jnid"]]
-        assert hist, job["jnid"]
-        assert hist[0][1] == "(none)" and hist[0][0] == job["date_created"]
+        hist = moves.get(job["jnid"], [])
+        if not hist:  # still in the status it was created in: no activity at all
+            never_moved += 1
+            assert job["date_status_change"] == job["date_created"]
+            continue
+        assert hist[0][1] != "(none)" and hist[0][0] > job["date_created"]
         for prev, nxt in itertools.pairwise(hist):
-            assert nxt[1] == prev[2]  # each move starts where the last ended
-        assert hist[-1][2] == job["status_name"]
+            assert nxt[4] == prev[5]  # a chain of moves (by status id: names may be old ones)
+        assert hist[-1][5] == job["status"]
         assert hist[-1][0] == job["date_status_change"]
+    assert never_moved > 0
     notes = [a for a in co.records("activities") if not a["is_status_change"]]
     assert notes
     texts = [a["note"] for a in co.records("activities") if a["is_status_change"]]
     assert any(t.startswith("Status: ") for t in texts)
     assert any(t.startswith("Status changed from") for t in texts)
+
+
+def test_log_first_status_logs_none_to_the_first_status_at_creation():
+    co = Company(CompanyConfig(jobs=600, seed=2, anchor=ANCHOR, log_first_status=True))
+    moves = status_moves(co)
+    for job in co.records("jobs"):
+        hist = moves[job["jnid"]]
+        assert hist[0][1] == "(none)" and hist[0][0] == job["date_created"]
+        assert hist[-1][5] == job["status"]
+
+
+def test_the_sandbox_serves_the_cases_that_hid_metric_defects():
+    """Each shape a real account has and the analytics once got wrong (issue 12)."""
+    co = Company(CompanyConfig(jobs=1500, seed=2, anchor=ANCHOR))
+    jobs = {j["jnid"]: j for j in co.records("jobs")}
+    changes = [a for a in co.records("activities") if a["is_status_change"]]
+    # multi-line notes: the change is the first line
+    assert any("\n" in a["note"] for a in changes)
+    # a contact's status change: primary is the contact, related lists a job
+    contact_changes = [a for a in changes if a["primary"]["type"] == "contact"]
+    assert contact_changes
+    assert all(any(r["type"] == "job" for r in a["related"]) for a in contact_changes)
+    # renamed statuses: old activities carry the old name, newer ones the current name, and both
+    # carry the status id, which a rename keeps
+    renamed = {s.id: (s.old_name, s.name) for s in co.wf.statuses if s.old_name}
+    spelled = defaultdict(set)
+    for a in changes:
+        if a.get("status_id") in renamed and a["primary"]["type"] == "job":
+            to = _NOTE.match(a["note"].split("\n")[0])
+            spelled[a["date_created"] < co.renamed_at].add(to.group(2) or to.group(4))
+    assert spelled[True] <= {old for old, _ in renamed.values()} and spelled[True]
+    assert spelled[False] <= {new for _, new in renamed.values()} and spelled[False]
+    # payments: legacy jobs have some, refunds carry an id, the owners' invoice shape
+    payments = list(co.records("payments"))
+    paid_jobs = {next(r["id"] for r in p["related"] if r["type"] == "job") for p in payments}
+    assert any(jobs[j]["record_type_name"].startswith("Legacy") for j in paid_jobs)
+    refunded = [p for p in payments if p["refunded_amount"]]
+    assert refunded and all(p["refund_id"] for p in refunded)
+    for p in payments:
+        (line,) = p["invoices"]
+        assert line["jnid"] == f"{p['jnid']}_1"
+        assert {"id": line["invoice_id"], "type": "invoice"}.items() <= next(
+            r for r in p["related"] if r["type"] == "invoice"
+        ).items()
+    # material orders that are not costs
+    statuses = {m["status_name"] for m in co.records("materialorders")}
+    assert {"Draft", "Cancelled", "Submitted"} <= statuses
+    # the owners' test record, spelled as people type it
+    names = {c["display_name"] for c in co.records("contacts")}
+    assert {"Jane Tester", "jane  TESTER", "Jane Tester Jr"} <= names
 
 
 def _stage(wf, rt_name: str, status: str) -> int | None:
@@ -174,7 +231,7 @@ def test_hostile_corpus_is_served():
                 )
                 assert r.status_code == 200
                 texts.append(r.text)
-                page = r.json()["results"]
+                page = json.loads(r.text)["results"]  # the standard library reads NaN
                 seen += page
                 if len(page) < 100:
                     break

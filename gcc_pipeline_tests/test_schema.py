@@ -1,5 +1,7 @@
 """The warehouse schema: every table of the design, applied once, re-applied as a no-op."""
 
+from pathlib import Path
+
 import psycopg2
 import pytest
 
@@ -108,3 +110,71 @@ def test_status_names_match_after_normalizing_apostrophes_and_whitespace(db) -> 
         )
         left, right = cur.fetchone()
     assert left == right == "bob's collection"
+
+
+# ---------------------------------------------------------------- view files (repeatable)
+
+
+def _copy_sql(tmp_path: Path) -> Path:
+    from gcc_pipeline.warehouse.migrate import view_files
+
+    copy = tmp_path / "sql"
+    (copy / "views").mkdir(parents=True)
+    for path in migration_files():
+        (copy / path.name).write_text(path.read_text())
+    for path in view_files():
+        (copy / "views" / path.name).write_text(path.read_text())
+    return copy
+
+
+def _view_oids(url: str) -> dict[str, int]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT matviewname, (quote_ident(schemaname) || '.' || "
+                    "quote_ident(matviewname))::regclass::oid FROM pg_matviews "
+                    "WHERE schemaname = 'analytics'")  # fmt: skip
+        return dict(cur.fetchall())
+
+
+def test_a_changed_view_file_recreates_its_view_and_the_later_ones_only(
+    empty_db_url: str, tmp_path
+) -> None:
+    from gcc_pipeline.warehouse.migrate import view_files, view_name
+
+    sql_dir = _copy_sql(tmp_path)
+    files = view_files(sql_dir)
+    first = migrate(empty_db_url, sql_dir)
+    assert first.views_applied == tuple(f"views/{p.name}" for p in files)
+    before = _view_oids(empty_db_url)
+    assert set(before) == {view_name(p) for p in files}
+
+    changed = files[3]
+    changed.write_text(changed.read_text() + "\n-- a comment changes the checksum\n")
+    second = migrate(empty_db_url, sql_dir)
+
+    assert second.applied == [] and second.views_applied == tuple(
+        f"views/{p.name}" for p in files[3:]
+    )
+    after = _view_oids(empty_db_url)
+    assert set(after) == set(before)
+    for path in files:
+        name = view_name(path)
+        assert (after[name] == before[name]) is (path in files[:3]), name
+    assert migrate(empty_db_url, sql_dir).views_applied == ()
+
+
+def test_a_removed_view_file_drops_its_view(empty_db_url: str, tmp_path) -> None:
+    from gcc_pipeline.warehouse.migrate import view_files, view_name
+
+    sql_dir = _copy_sql(tmp_path)
+    migrate(empty_db_url, sql_dir)
+    last = view_files(sql_dir)[-1]
+    last.unlink()
+
+    result = migrate(empty_db_url, sql_dir)
+
+    assert result.views_dropped == (f"views/{last.name}",) and result.views_applied == ()
+    assert view_name(last) not in _view_oids(empty_db_url)
+    with psycopg2.connect(empty_db_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM gcc_schema_migrations WHERE filename = %s",
+                    (f"views/{last.name}",))  # fmt: skip
+        assert cur.fetchone() == (0,)

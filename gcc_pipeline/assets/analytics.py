@@ -1,26 +1,37 @@
-"""Analytics: one asset per materialized view of schema `analytics` (defined in
-sql/005_analytics.sql). Materializing an asset refreshes its view CONCURRENTLY, so dashboards keep
-reading the previous rows until the new ones are committed; automation refreshes a view when the
-tables it reads change, unless one of their blocking checks failed.
+"""Analytics: one asset per materialized view of schema `analytics`, each defined by its file
+sql/views/NNN_<name>.sql (applied by warehouse/migrate.py; the numbering puts dependencies first).
+
+The views are specs of one subsettable multi-asset: refreshing several is one step, in file order.
+Materializing a view refreshes it CONCURRENTLY, so dashboards keep reading the previous rows until
+the new ones are committed; automation refreshes a view when what it reads changes, unless one of
+their blocking checks failed. A view's code_version is the hash of its file, so the UI marks a
+view whose definition changed. The revenue reconciliation check runs in the same step.
 """
 
+import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dagster import (
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
     AutomationCondition,
     MaterializeResult,
     MetadataValue,
-    asset,
+    multi_asset,
 )
+from psycopg2 import sql
 
-from gcc_pipeline.settings import load_settings
+from gcc_pipeline.assets.conventions import table_spec
+from gcc_pipeline.checks import checks_on, evaluate
+from gcc_pipeline.markdown import md_table
+from gcc_pipeline.resources import AccountResource
+from gcc_pipeline.warehouse.migrate import view_files, view_name
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
@@ -29,156 +40,210 @@ PREVIEW_ROWS = 10
 
 @dataclass(frozen=True)
 class AnalyticsView:
-    """A view of schema `analytics`: the tables it reads (its asset deps), how the preview is
-    ordered, and whether its months depend on the account time zone."""
+    """A view of schema `analytics`: what it reads (its asset deps: tables and other views) and
+    how its preview is ordered. Its definition is its file under sql/views/."""
 
     name: str
     deps: tuple[str, ...]
     order_by: str
     description: str
-    uses_timezone: bool = False
+
+    @cached_property
+    def path(self) -> Path:
+        (path,) = [p for p in view_files() if view_name(p) == self.name]
+        return path
+
+    @property
+    def code_version(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
 
 
 VIEWS: tuple[AnalyticsView, ...] = (
     AnalyticsView(
+        "revenue_payments",
+        ("payments", "jobs", "contacts"),
+        "day DESC, payment_id",
+        "One row per payment that counts as revenue (active, not archived, not a test record; "
+        "legacy included): revenue = total - credit - refunded, its day and month in the account "
+        "time zone, job type, rep (the job's, else the payment's), method and lead source. "
+        "Every revenue figure sums it.",
+    ),
+    AnalyticsView(
+        "revenue_daily",
+        ("revenue_payments",),
+        "day DESC, revenue DESC",
+        "Revenue per day, job type (is_legacy) and payment method: the daily trend for any date "
+        "range.",
+    ),
+    AnalyticsView(
         "revenue_by_month",
-        ("payments", "jobs"),
+        ("revenue_payments",),
         "month DESC, revenue DESC",
-        "Net payments (active, not archived; test and legacy jobs excluded) per month of "
-        "date_payment in the account time zone and job record type ('(unknown job)' when the "
-        "payment's job is not known).",
-        uses_timezone=True,
+        "Revenue per month, job type (is_legacy), payment method and lead source: this month, "
+        "last month, year to date, month over month and the breakdowns.",
+    ),
+    AnalyticsView(
+        "jobs_current",
+        ("jobs", "job_status_history", "revenue_payments", "expenses", "sales_reps", "contacts"),
+        "stage_order NULLS LAST, stage_entered_at",
+        "One row per live job (legacy included, test records out): stage and when it was "
+        "entered, rep, source, outcome dates, pipeline value, revenue, costs, receivable and "
+        "days spent per funnel stage.",
     ),
     AnalyticsView(
         "pipeline_by_stage",
-        ("jobs",),
-        "record_type_name, stage_order NULLS LAST, stage",
-        "Live jobs (active, not archived, not test, not legacy) and their approved estimates per "
-        "record type and current stage ('(unmapped)' when the status has no stage).",
+        ("jobs_current",),
+        "stage_order NULLS LAST, job_count DESC",
+        "Live jobs per job type, lead source, creation month and current stage: funnel, "
+        "pipeline value, Lead -> Sold conversion and days per stage.",
     ),
     AnalyticsView(
         "stage_velocity",
-        ("job_status_history", "jobs"),
+        ("jobs_current", "job_status_history"),
         "record_type_name, from_stage_order, to_stage_order",
-        "Transitions between consecutive stage entries of live jobs' status history, with the "
-        "average and median days between the two entries.",
+        "Transitions between consecutive stage entries of live jobs (history starts at "
+        "creation), with total, average and median days.",
     ),
     AnalyticsView(
         "stage_conversion",
-        ("job_status_history", "jobs"),
-        "record_type_name, stage_order",
-        "Funnel per record type: live jobs that reached each funnel stage (or a later one) and "
-        "how many went on to a later funnel stage.",
+        ("jobs_current", "job_status_history"),
+        "record_type_name, is_legacy, stage_order",
+        "Funnel per job type: live jobs that reached each funnel stage (or a later one) and how "
+        "many went on to a later one (next_stage_rate).",
+    ),
+    AnalyticsView(
+        "rep_monthly",
+        ("revenue_payments", "jobs_current", "sales_reps"),
+        "month DESC, revenue DESC, sales_rep_id",
+        "Rep leaderboard per month: revenue, jobs won and lost, win_rate, average job value, "
+        "current pipeline value and the change against the previous month.",
     ),
     AnalyticsView(
         "rep_performance",
-        ("jobs", "payments", "sales_reps"),
+        ("revenue_payments", "jobs_current", "sales_reps"),
         "revenue DESC, sales_rep_id",
-        "Per sales rep: live jobs, won, lost, won/(won+lost), net revenue collected and the open "
-        "pipeline (approved estimates of jobs neither won nor lost).",
+        "Per rep over all time: leads (jobs), won, lost, win_rate, lead_to_sold_rate, revenue "
+        "(adds up to the total with '(unassigned)'), pipeline value, average job value.",
     ),
     AnalyticsView(
         "lead_source_performance",
-        ("jobs", "contacts", "payments"),
+        ("contacts", "jobs_current", "revenue_payments"),
         "leads DESC, lead_source",
-        "Per lead source (the job's, else its primary contact's): live jobs, won, won/leads, net "
-        "revenue and the average days from creation to sale.",
+        "Per lead source: leads (contacts created), sold leads, lead_to_sold_rate, jobs won, "
+        "revenue, average job value and days to sale.",
+    ),
+    AnalyticsView(
+        "job_type_monthly",
+        ("revenue_by_month", "jobs_current", "expenses", "jobs"),
+        "month DESC, revenue DESC",
+        "Job type analysis per month: revenue, leads, jobs won and lost, win_rate, average job "
+        "value, average days to close, costs and gross margin.",
     ),
     AnalyticsView(
         "job_profitability",
-        ("jobs", "payments", "expenses"),
+        ("jobs_current",),
         "gross_profit DESC, job_id",
-        "Per live job: net revenue collected, expenses (work and material orders), gross profit "
-        "and margin.",
+        "Per live job: revenue collected, costs (work and submitted material orders), gross "
+        "profit and margin.",
     ),
     AnalyticsView(
         "cash_flow_by_month",
-        ("payments", "expenses", "jobs"),
+        ("revenue_by_month", "expenses", "jobs"),
         "month DESC",
-        "Cash in (net payments) and out (expenses) per month in the account time zone.",
-        uses_timezone=True,
+        "Cash in (revenue) and out (costs) per month in the account time zone.",
     ),
 )
 
 AUTOMATION = AutomationCondition.eager() & AutomationCondition.all_deps_blocking_checks_passed()
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value).replace("|", "\\|").replace("\n", " ")
+def _refresh(cur: Any, name: str) -> float:
+    started = time.perf_counter()
+    cur.execute(
+        sql.SQL("REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{}").format(sql.Identifier(name))
+    )
+    return time.perf_counter() - started
 
 
-def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-style markdown table, as the Dagster UI renders it."""
-    lines = [
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows),
-    ]
-    return "\n".join(lines)
+def _describe(cur: Any, view: AnalyticsView) -> tuple[int, str]:
+    """Row count and a markdown preview of the first rows."""
+    name = sql.Identifier(view.name)
+    cur.execute(sql.SQL("SELECT count(*) FROM analytics.{}").format(name))
+    (rows,) = cur.fetchone()
+    cur.execute(
+        sql.SQL("SELECT * FROM analytics.{} ORDER BY {} LIMIT %s").format(
+            name,
+            sql.SQL(view.order_by),  # a constant of VIEWS
+        ),
+        (PREVIEW_ROWS,),
+    )
+    return rows, md_table([d.name for d in cur.description], cur.fetchall())
 
 
-def refresh_view(
-    context: AssetExecutionContext, warehouse: WarehouseResource, view: AnalyticsView
-) -> MaterializeResult:
-    """Store the account time zone, refresh the view concurrently (readers never wait for it)
-    and describe the result. When the zone changed, the other month-bucketed views are refreshed
-    too, so no dashboard mixes two zones."""
-    timezone = load_settings().timezone
-    with warehouse.connection() as conn:
-        conn.autocommit = True  # REFRESH ... CONCURRENTLY cannot run in a transaction block
-        with conn.cursor() as cur:
-            cur.execute(query("analytics_set_timezone"), {"timezone": timezone})
-            tz_changed = cur.fetchone() is not None
-            others = [v.name for v in VIEWS if tz_changed and v.uses_timezone and v != view]
-            if tz_changed:
-                context.log.info(f"account time zone is now {timezone}; refreshing {others}")
-            for name in others:
-                cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{name}")
-            started = time.perf_counter()
-            cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view.name}")
-            seconds = time.perf_counter() - started
-            cur.execute(f"SELECT count(*) FROM analytics.{view.name}")
-            rows = cur.fetchone()[0]
-            cur.execute(
-                f"SELECT * FROM analytics.{view.name} ORDER BY {view.order_by} LIMIT %s",
-                (PREVIEW_ROWS,),
+def refresh_views(
+    context: AssetExecutionContext, conn: Any, timezone: str, selected: set[AssetKey]
+) -> Iterator[MaterializeResult]:
+    """Store the account time zone, then refresh the selected views concurrently (readers never
+    wait for it), in file order. When the zone changed every view is refreshed, so no dashboard
+    mixes two zones."""
+    conn.autocommit = True  # REFRESH ... CONCURRENTLY cannot run in a transaction block
+    with conn.cursor() as cur:
+        cur.execute(query("analytics_set_timezone"), {"timezone": timezone})
+        tz_changed = cur.fetchone() is not None
+        if tz_changed:
+            context.log.info(f"account time zone is now {timezone}; refreshing every view")
+        for view in VIEWS:
+            chosen = AssetKey(view.name) in selected
+            if not (chosen or tz_changed):
+                continue
+            seconds = _refresh(cur, view.name)
+            if not chosen:
+                continue
+            rows, preview = _describe(cur, view)
+            context.log.info(f"analytics.{view.name}: {rows} rows, refreshed in {seconds:.3f}s")
+            yield MaterializeResult(
+                asset_key=view.name,
+                metadata={
+                    "dagster/row_count": rows,
+                    "refresh_seconds": round(seconds, 4),
+                    "preview": MetadataValue.md(preview),
+                    "timezone": timezone,
+                    "timezone_changed": tz_changed,
+                    "definition": MetadataValue.path(
+                        str(view.path.relative_to(view.path.parents[2]))
+                    ),
+                },
             )
-            columns = [d.name for d in cur.description]
-            preview = cur.fetchall()
-    context.log.info(f"analytics.{view.name}: {rows} rows, refreshed in {seconds:.3f}s")
-    return MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            "refresh_seconds": round(seconds, 4),
-            "preview": MetadataValue.md(markdown_table(columns, preview)),
-            "timezone": timezone,
-            "timezone_changed": tz_changed,
-        }
-    )
 
 
-def analytics_asset(view: AnalyticsView) -> AssetsDefinition:
-    """The asset that refreshes one view; its key is the view's name."""
-
-    @asset(
-        name=view.name,
-        group_name="analytics",
-        kinds={"postgres"},
-        deps=list(view.deps),
-        description=view.description,
-        automation_condition=AUTOMATION,
-        metadata={"dagster/table_name": f"analytics.{view.name}"},
-    )
-    def _refresh(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        return refresh_view(context, warehouse, view)
-
-    return _refresh
+CHECKS = checks_on(v.name for v in VIEWS)
 
 
-ANALYTICS_ASSETS: list[AssetsDefinition] = [analytics_asset(v) for v in VIEWS]
+@multi_asset(
+    name="analytics",
+    specs=[
+        table_spec(
+            v.name,
+            group="analytics",
+            layer="analytics",
+            deps=list(v.deps),
+            description=v.description,
+            automation_condition=AUTOMATION,
+            code_version=v.code_version,
+            kinds={"postgres"},
+        ).replace_attributes(metadata={"dagster/table_name": f"analytics.{v.name}"})
+        for v in VIEWS
+    ],
+    check_specs=[c.spec() for c in CHECKS],
+    can_subset=True,
+)
+def analytics(
+    context: AssetExecutionContext, warehouse: WarehouseResource, account: AccountResource
+) -> Iterator[Any]:
+    with warehouse.connection() as conn:
+        yield from refresh_views(context, conn, account.timezone, set(context.selected_asset_keys))
+        conn.autocommit = False
+        yield from evaluate(context, conn, CHECKS, freshness_hours=account.freshness_hours)
+
+
+ANALYTICS_ASSETS: list[AssetsDefinition] = [analytics]

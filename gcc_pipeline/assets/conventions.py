@@ -12,17 +12,24 @@ def tags(layer: str) -> dict[str, str]:
 
 
 def table_spec(
-    name: str, *, group: str, layer: str, description: str, deps: list[str] | None = None, **kw
+    name: str,
+    *,
+    group: str,
+    layer: str,
+    description: str,
+    deps: list[str] | None = None,
+    kinds: set[str] | None = None,
+    **kw: object,
 ) -> AssetSpec:
     """The spec of an asset named after its warehouse table."""
     return AssetSpec(
         name,
         group_name=group,
-        kinds=KINDS,
+        kinds=kinds or KINDS,
         owners=OWNERS,
         tags=tags(layer),
         deps=deps or [],
         description=description,
         metadata={"dagster/table_name": name},
-        **kw,
+        **kw,  # type: ignore[arg-type]
     )

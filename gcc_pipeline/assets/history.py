@@ -24,8 +24,8 @@ from gcc_pipeline.warehouse.queries import code_version, query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 CURSORS = ("history:status_changes", "history:jobs")
-STATEMENTS = ("history_scope", "history_from_activities", "history_from_polls", "history_stages",
-              "derive_job_dates")  # fmt: skip
+STATEMENTS = ("history_scope", "history_from_activities", "history_created",
+              "history_from_polls", "history_stages", "derive_job_dates")  # fmt: skip
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 CHECKS = checks_on(["job_status_history"])
 
@@ -44,10 +44,11 @@ class HistoryConfig(Config):
             # raw events (the raw jobs), not `jobs`: a failed blocking check on `jobs` must hold
             # back the analytics views only, never leave a hole in the append-only history.
             deps=["jobnimbus_status_changes", "jobnimbus_raw_events", "workflow_status_lookup"],
-            description="One row per status a job entered: 'created' (the status at creation), "
+            description="One row per status a job entered: 'created' (its first status, at its "
+            "creation: accounts do not log it; corrected when the first change arrives), "
             "'activity' (the notes \"Status: A => B\" / \"Status changed from A to B\") or 'poll' "
-            "(a job's status differs from its last known one). Also derives jobs' date_sold and "
-            "date_completed.",
+            "(a job's status differs from its last known one). Also derives jobs' date_sold, "
+            "date_completed and date_lost.",
             code_version=code_version(*STATEMENTS),
         )
     ],
@@ -83,7 +84,7 @@ def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> Materializ
         cur.execute("SELECT count(*) FROM history_scope")
         (in_scope,) = cur.fetchone()
         counts = {}
-        for statement in STATEMENTS[1:3]:
+        for statement in STATEMENTS[1:4]:
             cur.execute(query(statement))
             counts[statement] = cur.rowcount
         cur.execute(query("history_stages"), {"all": False})
@@ -105,6 +106,7 @@ def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> Materializ
             "jobs_looked_at": in_scope,
             "since": "everything (rebuild)" if rebuild else params["changes_since"].isoformat(),
             "appended_from_activities": counts["history_from_activities"],
+            "creation_rows_written": counts["history_created"],
             "appended_from_polls": counts["history_from_polls"],
             "jobs_dates_derived": dated,
             "dagster/row_count": total,

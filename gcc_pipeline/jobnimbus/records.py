@@ -16,7 +16,8 @@ _EPOCH_MIN = 946_684_800  # 2000-01-01: JobNimbus did not exist before
 _EPOCH_MAX = 4_102_444_800  # 2100-01-01: beyond it a value is milliseconds or garbage
 _MONEY_LIMIT = Decimal("999999999999.99")  # numeric(14,2)
 PAYMENT_METHODS = {1: "Check", 3: "Credit Card"}
-TEST_NAMES = {"jane tester"}
+# The owners' test records: "Jane Tester" anywhere in a name, any case and spacing.
+TEST_NAME = re.compile(r"jane\s*tester", re.IGNORECASE)
 
 
 class RecordError(ValueError):
@@ -150,7 +151,7 @@ def _id_list(value: Any, field: str) -> list[str]:
 
 
 def _is_test(*names: Any) -> bool:
-    return any(isinstance(n, str) and n.strip().lower() in TEST_NAMES for n in names)
+    return any(isinstance(n, str) and TEST_NAME.search(n) for n in names)
 
 
 def _common(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -244,21 +245,22 @@ def parse_payment(payload: Mapping[str, Any]) -> dict[str, Any]:
         for i in invoices
         if isinstance(i, Mapping)
     )
-    primary = _obj(payload.get("primary"), "primary")
-    invoice_id = primary.get("id") if primary.get("type") == "invoice" else None
-    if invoice_id is None and invoices and isinstance(invoices[0], Mapping):
-        invoice_id = invoices[0].get("jnid")
+    # The invoice paid: invoices[].invoice_id, else the invoice the payment links to. (An
+    # invoices[] entry's own jnid is the payment's line on it, "<payment jnid>_1".)
+    lines = [i for i in invoices if isinstance(i, Mapping)]
+    invoice_id = text(lines[0].get("invoice_id")) if lines else None
     method = integer(payload.get("method_id"), "method_id")
     return {
         **common,
         "number": text(payload.get("number")),
         "job_id": linked_id(payload, "job", prefer_related=True),
         "contact_id": linked_id(payload, "contact", prefer_related=True),
-        "invoice_id": text(invoice_id),
+        "invoice_id": invoice_id or linked_id(payload, "invoice", prefer_related=True),
         "amount": total,
         "credit": credit,
         "net_amount": net,
         "refunded_amount": refunded,
+        "refund_id": text(payload.get("refund_id")),
         "total_paid": None if net is None else net - refunded,
         "balance": None if net is None else net - applied,
         "date_payment": epoch(payload.get("date_payment"), "date_payment"),
@@ -332,34 +334,46 @@ def parse_materialorder(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _STATUS_NOTES = (
-    re.compile(r"^\s*Status:\s*(.*\S)\s*=>\s*(.*\S)\s*$", re.DOTALL),
-    re.compile(r"^\s*Status changed from\s+(.*\S)\s+to\s+(.*\S)\s*$", re.DOTALL),
+    re.compile(r"^\s*Status:\s*(.*\S)\s*=>\s*(.*\S)\s*$"),
+    re.compile(r"^\s*Status changed from\s+(.*\S)\s+to\s+(.*\S)\s*$"),
 )
+_NO_STATUS = re.compile(r"\(\s*none\s*\)", re.IGNORECASE)  # "(none) => Lead": the first status
 
 
 def parse_activity(payload: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A status change (job, previous and new status name, when), or None for other activities.
+    """A job's status change (job, previous and new status name and id, when), or None for
+    other activities, including status changes of a contact (primary is the contact; its job
+    may still be listed in related).
 
-    Notes read "Status: A => B" or "Status changed from A to B"; a status-change activity whose
-    note matches neither is an error worth a quarantine row, not a silent skip."""
+    The change is the note's first line, "Status: A => B" or "Status changed from A to B" (the
+    lines below are free text); a job status-change activity whose note matches neither is an
+    error worth a quarantine row, not a silent skip. Status ids are kept when the payload has
+    them (`status_id`, `previous_status_id`): a rename keeps the id, so they resolve old names.
+    A previous status of "(none)" is the job's first status being logged: no previous status."""
     activity_id = record_id(payload)
     changed_at = epoch(payload.get("date_created"), "date_created")
     date_updated = epoch(payload.get("date_updated"), "date_updated")
     if payload.get("is_status_change") is not True:
         return None
+    if _obj(payload.get("primary"), "primary").get("type") != "job":
+        return None
     note = payload.get("note")
     match = None
     if isinstance(note, str):
-        match = next((m for p in _STATUS_NOTES if (m := p.match(note))), None)
+        first_line = note.strip().splitlines()[0] if note.strip() else ""
+        match = next((m for p in _STATUS_NOTES if (m := p.match(first_line))), None)
     if match is None:
         raise RecordError(f"status-change note not understood: {str(note)[:60]!r}")
     if changed_at is None:
         raise RecordError("status change without date_created")
+    previous = None if _NO_STATUS.fullmatch(match.group(1)) else match.group(1)
     return {
         "id": activity_id,
-        "job_id": linked_id(payload, "job", prefer_related=True),
-        "previous_status_name": match.group(1),
+        "job_id": linked_id(payload, "job"),
+        "previous_status_name": previous,
         "status_name": match.group(2),
+        "previous_status_id": integer(payload.get("previous_status_id"), "previous_status_id"),
+        "status_id": integer(payload.get("status_id"), "status_id"),
         "changed_at": changed_at,
         "date_updated": date_updated,
     }

@@ -20,6 +20,7 @@ from gcc_pipeline.streams import STREAMS
 
 from . import records
 from .names import FIRST_NAMES, LAST_NAMES, SOURCES, SPECIAL_NAMES, b36, mix
+from .records import ACT_CONTACT, ACT_NOTE
 from .timeline import GAP_DAYS, build_templates, choose_templates
 from .workflows import CONTACT_TYPES, RECORD_TYPE_WEIGHTS, STAGE_ORDER, load_workflows
 
@@ -69,6 +70,12 @@ class CompanyConfig:
     unmapped_status_share: float = 0.0
     hostile: bool = False
     future_days: int = 365  # timeline drawn past the anchor, for advance()
+    # Real accounts log no activity for a job's first status (only changes); True logs
+    # "(none) => <first status>" at creation, as some automations do.
+    log_first_status: bool = False
+    # Share of jobs in the Legacy workflow (None: the reference account's 2%); a small test
+    # company asks for more to have legacy jobs with payments.
+    legacy_share: float | None = None
 
 
 def _segments_first(mask: np.ndarray, values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -126,6 +133,8 @@ class Company:
         n_hist = max(1, int(cfg.jobs))
         n_fut = round(n_hist * cfg.future_days / max(1, cfg.history_days))
         self.start = a - cfg.history_days * DAY
+        # Statuses renamed halfway through the history: older activities carry the old name.
+        self.renamed_at = a - cfg.history_days * DAY // 2
         created = np.concatenate(
             [
                 rng.integers(self.start, a + 1, n_hist),
@@ -139,6 +148,10 @@ class Company:
         # record type, then a status path (template) and the times of its moves
         names = [rt.name for rt in wf.record_types]
         w = np.array([RECORD_TYPE_WEIGHTS.get(x, 0.01) for x in names])
+        if cfg.legacy_share is not None:
+            legacy = np.array(["legacy" in x.lower() for x in names])
+            w = np.where(legacy, w / w[legacy].sum() * cfg.legacy_share,
+                         w / w[~legacy].sum() * (1 - cfg.legacy_share))  # fmt: skip
         self.job_rt = rng.choice(len(names), size=n, p=w / w.sum()).astype(np.int8)
         tpl = build_templates(wf, cfg.seed)
         tid = choose_templates(tpl, self.job_rt.astype(np.int64), rng)
@@ -314,15 +327,25 @@ class Company:
         (self.mo_created, self.mo_job, self.mo_upd) = self._by_time(t, job, upd)
 
     def _gen_activities(self, rng: np.random.Generator) -> None:
-        m = len(self.move_status)
+        """Status changes (not the first status unless configured), plain notes, and status
+        changes of contacts (primary = the contact, related lists its job)."""
+        moves = np.arange(len(self.move_status), dtype=np.int32)
+        if not self.cfg.log_first_status:
+            first = np.zeros(len(moves), dtype=bool)
+            first[self.move_off[:-1]] = True
+            moves = moves[~first]
         n_notes = int(self.n_jobs * 0.1)
         note_job = rng.integers(0, self.n_jobs, n_notes).astype(np.int32)
         note_t = self.job_created[note_job] + (rng.exponential(25.0, n_notes) * DAY).astype(
             np.int64
         )
-        t = np.concatenate([self.move_time, note_t])
-        job = np.concatenate([self.move_job, note_job])
-        move = np.concatenate([np.arange(m, dtype=np.int32), np.full(n_notes, -1, np.int32)])
+        with_contact = np.flatnonzero(self.job_contact >= 0)
+        cs_job = with_contact[rng.random(len(with_contact)) < 0.06].astype(np.int32)
+        cs_t = self.job_created[cs_job] + (rng.exponential(8.0, len(cs_job)) * DAY).astype(np.int64)
+        t = np.concatenate([self.move_time[moves], note_t, cs_t + 600])
+        job = np.concatenate([self.move_job[moves], note_job, cs_job])
+        notes = np.full(n_notes, ACT_NOTE, np.int32)
+        move = np.concatenate([moves, notes, np.full(len(cs_job), ACT_CONTACT, np.int32)])
         self.act_created, self.act_job, self.act_move = self._by_time(t, job, move)
 
     # ---------------------------------------------------------------- ids and names

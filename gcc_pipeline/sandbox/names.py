@@ -33,8 +33,13 @@ def b36(n: int) -> str:
     return (_DIGITS[n] + s) if n or not s else s.lstrip("0") or "0"
 
 
-# The first customers get names tests look for (apostrophes, accents, a known test name).
-SPECIAL_NAMES = (("Jane", "Tester"), ("José", "Peña"), ("Zoë", "O'Brien"), ("Siobhán", "D'Angelo"))
+# The first customers get names tests look for (apostrophes, accents, the owners' test record
+# "Jane Tester" in the spellings a real account ends up with): (first, last, display name).
+SPECIAL_NAMES = (
+    ("Jane", "Tester", "Jane Tester"), ("José", "Peña", "José Peña"),
+    ("jane", "TESTER", "jane  TESTER"), ("Zoë", "O'Brien", "Zoë O'Brien"),
+    ("Jane", "Tester Jr", "Jane Tester Jr"), ("Siobhán", "D'Angelo", "Siobhán D'Angelo"),
+)  # fmt: skip
 FIRST_NAMES = (
     "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
     "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
@@ -71,6 +76,12 @@ CITIES = (
     ("Oklahoma City", "OK", "731", 35.47, -97.52), ("Wichita", "KS", "672", 37.69, -97.34),
     ("Omaha", "NE", "681", 41.26, -95.94), ("Boulder", "CO", "803", 40.01, -105.27),
 )  # fmt: skip
+# Second lines of some status-change notes (a note is free text; its first line is the change).
+NOTE_SECOND_LINES = (
+    "Changed from the mobile app",
+    "Customer signed on site.\nCrew notified",
+    "Automation: moved by the insurance workflow",
+)
 NOTES = (
     "Left voicemail, will call back.",
     "Homeowner asked about financing options.",

@@ -20,6 +20,7 @@ from .names import (
     LABOR_ITEMS,
     LAST_NAMES,
     MATERIALS,
+    NOTE_SECOND_LINES,
     NOTES,
     SOURCES,
     STREETS,
@@ -30,6 +31,9 @@ from .workflows import CONTACT_TYPES
 
 if TYPE_CHECKING:
     from .company import Company
+
+# Activities that are not a job's status move (act_move holds the move index otherwise).
+ACT_NOTE, ACT_CONTACT = -1, -2
 
 _ASCII = str.maketrans("áéíóúñüëöçåÁÉÍÓÚÑÜËÖ", "aeiounueocaAEIOUNUEO", " '")
 
@@ -193,6 +197,7 @@ class _Ctx:
         ]
         self.rt = [(rt.id, rt.name) for rt in co.wf.record_types]
         self.status = [(s.id, s.name, s.is_lead, s.is_closed) for s in co.wf.statuses]
+        self.old_name = [s.old_name for s in co.wf.statuses]
         self.contact_wf = co.wf.contact_workflows
 
 
@@ -207,10 +212,9 @@ def _ctx(co: Company) -> _Ctx:
 def contact_name(co: Company, ci: int) -> tuple[str, str, str]:
     special = co.special_contacts.get(ci)
     if special:
-        first, last = special
-    else:
-        h = mix(co._salt ^ (0xC0000000 + ci))
-        first, last = FIRST_NAMES[h % len(FIRST_NAMES)], LAST_NAMES[(h >> 16) % len(LAST_NAMES)]
+        return special
+    h = mix(co._salt ^ (0xC0000000 + ci))
+    first, last = FIRST_NAMES[h % len(FIRST_NAMES)], LAST_NAMES[(h >> 16) % len(LAST_NAMES)]
     return first, last, f"{first} {last}"
 
 
@@ -420,16 +424,19 @@ def _payments(st: State, idx: np.ndarray) -> list[dict]:
         total = cents / 100
         inv_jnid = co.jnid("invoices", j)
         inv_no = j + 1
-        iref = _ref(inv_jnid, f"Invoice #{inv_no}", str(inv_no), "invoice")
-        if h % 5 == 0:
-            rec["primary"] = iref
-            rec["related"] = [*related, iref]
-        else:
-            rec["primary"] = jref
-            rec["related"] = related
+        iref = _ref(inv_jnid, f"#{inv_no}", str(inv_no), "invoice")
+        # The owners' shape: the invoice is in related; primary is the job (sometimes the invoice)
+        rec["primary"] = iref if h % 5 == 0 else jref
+        rec["related"] = [*related, iref]
         card = h & 0x100 != 0
         credit = round(total * (2 + (h >> 12) % 14) / 100, 2) if (h >> 9) % 10 == 0 else 0.0
-        refunded = round(min(total - credit, total * 0.1), 2) if (h >> 20) % 40 == 0 else 0.0
+        refund = (h >> 20) % 40
+        if refund == 0:  # a partial refund
+            refunded = round(min(total - credit, total * 0.1), 2)
+        elif refund == 1:  # the whole payment refunded
+            refunded = round(total - credit, 2)
+        else:
+            refunded = 0.0
         online = card and (h >> 24) % 3 != 0
         rec.update(
             {
@@ -446,13 +453,15 @@ def _payments(st: State, idx: np.ndarray) -> list[dict]:
                     {
                         "amount": total,
                         "invoice_id": inv_jnid,
-                        "invoice_no": inv_no,
-                        "jnid": inv_jnid,
+                        "invoice_no": str(inv_no),
+                        "jnid": f"{rec['jnid']}_1",  # the payment's own line, not the invoice
                     }
                 ],
                 "description": "",
             }
         )
+        if refunded:
+            rec["refund_id"] = f"rf_{(h >> 32) & 0xFFFFFFF:07x}"
         if 0 < et <= now:
             if ek == 2:
                 rec["is_archived"] = True
@@ -555,15 +564,21 @@ def _materialorders(st: State, idx: np.ndarray) -> list[dict]:
             items.append(
                 {"sku": sku, "name": sku, "uom": uom, "cost": cost, "price": price, "quantity": qty}
             )
-        sent = upd <= now
+        fate = (h >> 40) % 12  # 0: never sent (a draft), 1: cancelled, else submitted
+        if upd > now or fate == 0:
+            status_id, status_name = 911, "Draft"
+        elif fate == 1:
+            status_id, status_name = 913, "Cancelled"
+        else:
+            status_id, status_name = 912, "Submitted"
         supplier = SUPPLIERS[(h >> 20) % len(SUPPLIERS)]
         rec.update(
             {
                 "primary": jref,
                 "related": related,
                 "date_materialorder": created,
-                "status": 912 if sent else 911,
-                "status_name": "Submitted" if sent else "Draft",
+                "status": status_id,
+                "status_name": status_name,
                 "supplier": {
                     "type": "supplier",
                     "name": supplier,
@@ -601,26 +616,48 @@ def _activities(st: State, idx: np.ndarray) -> list[dict]:
             uid, uname = ctx.office[(h >> 3) % 2]
             rec["created_by"], rec["created_by_name"] = uid, uname
         jref = _job_ref(co, j)
+        ci = int(co.job_contact[j])
+        primary = jref
+        related = [jref] if ci < 0 else [jref, _contact_ref(co, ci)]
+        ids: dict[str, int] = {}
         if mv >= 0:
-            to = ctx.status[int(co.move_status[mv])][1]
-            first = mv == int(co.move_off[j])
-            frm = "(none)" if first else ctx.status[int(co.move_status[mv - 1])][1]
+            to = _status_at(ctx, int(co.move_status[mv]), created, co.renamed_at)
+            ids["status_id"] = ctx.status[int(co.move_status[mv])][0]
+            if mv == int(co.move_off[j]):  # the first status (only when log_first_status)
+                frm = "(none)"
+            else:
+                frm = _status_at(ctx, int(co.move_status[mv - 1]), created, co.renamed_at)
+                ids["previous_status_id"] = ctx.status[int(co.move_status[mv - 1])][0]
             note = f"Status: {frm} => {to}" if i % 2 == 0 else f"Status changed from {frm} to {to}"
+            if h % 6 == 1:  # free text under the change: only the first line is the change
+                note += "\n" + NOTE_SECOND_LINES[(h >> 5) % len(NOTE_SECOND_LINES)]
+        elif mv == ACT_CONTACT:  # the contact's own status moved; its job is only in related
+            flow = ctx.contact_wf[int(co.contact_type[ci])]["status"]
+            note = f"Status: {flow[0]['name']} => {flow[1]['name']}"
+            ids = {"status_id": flow[1]["id"], "previous_status_id": flow[0]["id"]}
+            primary = _contact_ref(co, ci)
+            related = [primary, jref]
         else:
             note = NOTES[(h >> 8) % len(NOTES)]
-        ci = int(co.job_contact[j])
         rec.update(
             {
                 "record_type": 1,
                 "record_type_name": "Note",
-                "is_status_change": mv >= 0,
+                "is_status_change": mv != ACT_NOTE,
                 "note": note,
-                "primary": jref,
-                "related": [jref] if ci < 0 else [jref, _contact_ref(co, ci)],
+                "primary": primary,
+                "related": related,
+                **ids,
             }
         )
         out.append(rec)
     return out
+
+
+def _status_at(ctx: _Ctx, gsi: int, when: int, renamed_at: int) -> str:
+    """A status's name as an activity logged at `when` spells it (the old name before a rename)."""
+    old = ctx.old_name[gsi]
+    return old if old is not None and when < renamed_at else ctx.status[gsi][1]
 
 
 _RENDER = {

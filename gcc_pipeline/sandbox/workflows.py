@@ -25,7 +25,8 @@ UNMAPPED_STAGE = -1
 # stage-mapping completeness check must report).
 UNMAPPED_NAMES = ("Waiting on HOA", "Permit Pending", "On Hold - Weather", "Financing Review")
 
-# Relative frequency of each record type name among jobs (Legacy is rare, as in the reference).
+# Relative frequency of each record type name among jobs (Legacy is rare, as in the reference;
+# CompanyConfig.legacy_share asks for more).
 RECORD_TYPE_WEIGHTS = {
     "Legacy (Bob's Workflow)": 0.02,
     "Insurance": 0.25,
@@ -52,6 +53,7 @@ class Status:
     stage: str | None
     workflow_id: int
     order: int
+    old_name: str | None = None  # the name before a rename (old activities still carry it)
 
     @property
     def stage_code(self) -> int:
@@ -115,16 +117,19 @@ class Workflows:
 def load_workflows(with_unmapped: bool) -> Workflows:
     """Build the account's workflows; status ids are fixed (independent of the seed)."""
     doc = yaml.safe_load(REFERENCE_FILE.read_text(encoding="utf-8"))
+    renamed = doc.get("renamed") or {}
     statuses: list[Status] = []
     record_types: list[RecordType] = []
     next_id = 480
     for i, rt_doc in enumerate(doc["record_types"]):
         rt = RecordType(i, int(rt_doc["id"]), str(rt_doc["name"]), str(rt_doc["workflow"]))
         wf = doc["workflows"][rt.workflow]
+        old_names = renamed.get(rt.workflow) or {}
         order = 1
         for stage in FUNNEL + SIDE:
             for name in wf.get(stage, []) or []:
-                st = Status(len(statuses), next_id, str(name), stage, rt.id, order)
+                old = old_names.get(name)
+                st = Status(len(statuses), next_id, str(name), stage, rt.id, order, old)
                 statuses.append(st)
                 rt.stages.setdefault(stage, []).append(st.gsi)
                 next_id += 1

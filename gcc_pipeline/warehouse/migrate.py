@@ -1,8 +1,17 @@
-"""Apply the numbered files of sql/ in order, once each, recording what was applied."""
+"""Apply the numbered files of sql/ in order, once each, then the view files of sql/views/ as
+repeatable definitions, recording what was applied.
+
+Numbered migrations are immutable: a changed file is refused. View files (one materialized view
+each, numbered so that dependencies come first) are definitions: when one is new or changed, its
+view and every later view are dropped (CASCADE) and recreated from their files, so a dependent
+view never outlives a definition it was built on; unchanged files before it are left alone.
+"""
 
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from psycopg2 import sql
 
 from gcc_pipeline.settings import SQL_DIR, ConfigError
 from gcc_pipeline.warehouse.server import connect
@@ -15,12 +24,15 @@ CREATE TABLE IF NOT EXISTS gcc_schema_migrations (
 )
 """
 _LOCK_KEY = 7_042_025_001  # pg_advisory_xact_lock: two migrating processes take turns
+VIEWS_DIR = "views"  # ledger rows of view files are named "views/<file>"
 
 
 @dataclass(frozen=True)
 class MigrationResult:
     applied: list[str]
     already: list[str]
+    views_applied: tuple[str, ...] = ()  # view files (re)created by this call
+    views_dropped: tuple[str, ...] = ()  # view files that disappeared, their views dropped
 
 
 def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
@@ -28,12 +40,29 @@ def migration_files(sql_dir: Path = SQL_DIR) -> list[Path]:
     return sorted(p for p in sql_dir.glob("[0-9][0-9][0-9]_*.sql"))
 
 
-def _checksum(path: Path) -> str:
+def view_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    """sql/views/NNN_<view name>.sql, in order: each defines the materialized view
+    analytics.<view name>."""
+    return sorted((sql_dir / VIEWS_DIR).glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def view_name(path: Path | str) -> str:
+    """The view a view file defines: 010_revenue_daily.sql -> revenue_daily."""
+    return Path(path).stem.split("_", 1)[1]
+
+
+def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def expected(sql_dir: Path = SQL_DIR) -> dict[str, str]:
+    """Ledger rows the code's schema consists of: every migration and view file, by checksum."""
+    files = {p.name: checksum(p) for p in migration_files(sql_dir)}
+    return files | {f"{VIEWS_DIR}/{p.name}": checksum(p) for p in view_files(sql_dir)}
+
+
 def pending(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Migration files the database has not applied (or applied in another version)."""
+    """Files the database has not applied (or applied in another version, or since removed)."""
     conn = connect(url)
     try:
         with conn, conn.cursor() as cur:
@@ -44,7 +73,9 @@ def pending(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
                 done = dict(cur.fetchall())
     finally:
         conn.close()
-    return [p.name for p in migration_files(sql_dir) if done.get(p.name) != _checksum(p)]
+    wanted = expected(sql_dir)
+    gone = [n for n in done if n.startswith(f"{VIEWS_DIR}/") and n not in wanted]
+    return [n for n, sum_ in wanted.items() if done.get(n) != sum_] + gone
 
 
 def verify_current(url: str, sql_dir: Path = SQL_DIR) -> None:
@@ -52,13 +83,46 @@ def verify_current(url: str, sql_dir: Path = SQL_DIR) -> None:
     missing = pending(url, sql_dir)
     if missing:
         raise ConfigError(
-            f"the warehouse schema is not current ({len(missing)} migration(s) not applied, "
+            f"the warehouse schema is not current ({len(missing)} file(s) not applied, "
             f"first {missing[0]}): run `gcc db migrate` (gcc run and gcc dev apply it too)"
         )
 
 
+def _apply_views(cur, sql_dir: Path, done: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Recreate the view files from the first new, changed or removed one onwards."""
+    files = {f"{VIEWS_DIR}/{p.name}": p for p in view_files(sql_dir)}
+    recorded = {name: sum_ for name, sum_ in done.items() if name.startswith(f"{VIEWS_DIR}/")}
+    names = sorted(set(files) | set(recorded))
+    stale = [n for n in names if n not in files or recorded.get(n) != checksum(files[n])]
+    if not stale:
+        return [], []
+    start = names.index(stale[0])
+    redo = names[start:]
+    for name in reversed(redo):  # dependants first (CASCADE would take them anyway)
+        cur.execute(
+            sql.SQL("DROP MATERIALIZED VIEW IF EXISTS analytics.{} CASCADE").format(
+                sql.Identifier(view_name(name))
+            )
+        )
+    applied, dropped = [], []
+    for name in redo:
+        if name not in files:
+            cur.execute("DELETE FROM gcc_schema_migrations WHERE filename = %s", (name,))
+            dropped.append(name)
+            continue
+        cur.execute(files[name].read_text())
+        cur.execute(
+            "INSERT INTO gcc_schema_migrations (filename, checksum) VALUES (%s, %s) "
+            "ON CONFLICT (filename) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()",
+            (name, checksum(files[name])),
+        )
+        applied.append(name)
+    return applied, dropped
+
+
 def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
-    """Bring the database to the current schema; a second call applies nothing."""
+    """Bring the database to the current schema and view definitions; a second call applies
+    nothing."""
     conn = connect(url)
     applied: list[str] = []
     already: list[str] = []
@@ -69,9 +133,9 @@ def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
             cur.execute("SELECT filename, checksum FROM gcc_schema_migrations")
             done = dict(cur.fetchall())
             for path in migration_files(sql_dir):
-                checksum = _checksum(path)
+                sum_ = checksum(path)
                 if path.name in done:
-                    if done[path.name] != checksum:
+                    if done[path.name] != sum_:
                         raise ConfigError(
                             f"{path.name} changed after it was applied; "
                             "schema changes go in a new numbered file"
@@ -81,9 +145,10 @@ def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
                 cur.execute(path.read_text())
                 cur.execute(
                     "INSERT INTO gcc_schema_migrations (filename, checksum) VALUES (%s, %s)",
-                    (path.name, checksum),
+                    (path.name, sum_),
                 )
                 applied.append(path.name)
+            views_applied, views_dropped = _apply_views(cur, sql_dir, done)
     finally:
         conn.close()
-    return MigrationResult(applied, already)
+    return MigrationResult(applied, already, tuple(views_applied), tuple(views_dropped))

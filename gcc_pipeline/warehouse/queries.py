@@ -1,9 +1,13 @@
-"""Named SQL statements kept in sql/load/, read once."""
+"""Named SQL statements kept in sql/load/, read once; the dashboard queries of sql/dashboard/."""
 
 import hashlib
+import re
+from dataclasses import dataclass
 from functools import cache
 
 from gcc_pipeline.settings import SQL_DIR
+
+DASHBOARD_DIR = SQL_DIR / "dashboard"
 
 
 @cache
@@ -19,3 +23,33 @@ def code_version(*names: str) -> str:
     for name in names:
         digest.update(query(name).encode())
     return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """One owners' question and the documented query on one view that answers it."""
+
+    name: str  # the file name without number and extension, e.g. revenue_this_month
+    question: str  # the file's leading comment
+    sql: str  # the statement (pyformat parameters)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(dict.fromkeys(re.findall(r"%\((\w+)\)s", self.sql)))
+
+    @property
+    def view(self) -> str:
+        (view,) = set(re.findall(r"\banalytics\.(\w+)", self.sql))
+        return view
+
+
+@cache
+def dashboard_queries() -> tuple[DashboardQuery, ...]:
+    """sql/dashboard/NN_<name>.sql in order: a comment (the question), then the query."""
+    out = []
+    for path in sorted(DASHBOARD_DIR.glob("[0-9][0-9]_*.sql")):
+        lines = path.read_text().strip().splitlines()
+        comment = [line.removeprefix("--").strip() for line in lines if line.startswith("--")]
+        body = [line for line in lines if not line.startswith("--")]
+        out.append(DashboardQuery(path.stem.split("_", 1)[1], " ".join(comment), "\n".join(body)))
+    return tuple(out)

@@ -9,7 +9,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_quarantine (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_lookup (
     record_type_id integer, record_type_name text, workflow text, status_id integer,
-    status_name text, stage text
+    status_name text, stage text, alias_of text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS stage_api_ids (id text, date_updated timestamptz) ON COMMIT DELETE ROWS;
 -- Normalized rows as JSON lines (landing.py); the upsert types them with jsonb_populate_record.
