@@ -77,3 +77,27 @@ def test_the_wrapper_says_how_to_run_the_tests() -> None:
                            text=True, timeout=120, cwd=PROJECT_ROOT)  # fmt: skip
     assert shown.returncode == 0
     assert "./gccw test" in shown.stdout and "usage: gcc" in shown.stdout
+
+
+def test_a_real_account_reports_in_its_own_time_zone_or_refuses_to_guess(tmp_path: Path) -> None:
+    """Issue 12, defect 16: without GCC_TIMEZONE, months follow the account's time zone (read
+    from account/settings); an account that does not state one stops `gcc run` in one line."""
+    from gcc_pipeline.sandbox import start_sandbox
+
+    today = datetime.now(UTC).date()
+    server = start_sandbox(jobs=20, seed=4, api_key="tz-key-0001", anchor=today, history_days=20)
+    env = {"JOBNIMBUS_API_KEY": "tz-key-0001", "JOBNIMBUS_BASE_URL": server.base_url,
+           "GCC_START_DATE": (today - timedelta(days=25)).isoformat()}  # fmt: skip
+    try:
+        stated = gcc("run", home=tmp_path / "a", **env)
+        silent = server.company.settings()
+        silent.pop("time_zone")
+        server.company.settings = lambda: silent  # an account that does not say
+        unstated = gcc("run", home=tmp_path / "b", **env)
+    finally:
+        server.stop()
+        for home in ("a", "b"):
+            gcc("db", "stop", home=tmp_path / home)
+    assert stated.returncode == 0, stated.stderr[-2000:]
+    assert "time zone: America/Denver (the account's" in stated.stderr
+    assert "does not state its time zone" in one_error_line(unstated)
