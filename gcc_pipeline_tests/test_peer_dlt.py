@@ -22,7 +22,7 @@ KEY = "peer-key"
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    cfg = CompanyConfig(jobs=2000, seed=1, anchor=datetime(2026, 11, 1, tzinfo=UTC))
+    cfg = CompanyConfig(jobs=2600, seed=1, anchor=datetime(2026, 11, 1, tzinfo=UTC))
     with SandboxServer(Company(cfg), api_key=KEY) as server:
         yield server
 

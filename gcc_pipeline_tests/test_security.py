@@ -283,11 +283,17 @@ def test_gcc_run_on_a_real_key_leaves_it_out_of_output_instance_and_warehouse(
 def test_gcc_against_an_unreachable_database_fails_in_one_line_without_secrets(
     verb: tuple[str, ...], tmp_path: Path
 ) -> None:
-    result = gcc(*verb, env={
-        "GCC_HOME": str(tmp_path / "state"), "JOBNIMBUS_API_KEY": KEY,
-        "POSTGRES_URL": f"postgresql://etl:{DB_PASSWORD}@127.0.0.1:{free_port()}/warehouse",
-        "GCC_READER_PASSWORD": READER_PASSWORD,
-    })  # fmt: skip
+    """`gcc run` asks JobNimbus first (a reachable sandbox here), then fails on the database."""
+    server = start_sandbox(jobs=5, seed=3, api_key=KEY, anchor=ANCHOR, history_days=5)
+    try:
+        result = gcc(*verb, env={
+            "GCC_HOME": str(tmp_path / "state"), "JOBNIMBUS_API_KEY": KEY,
+            "JOBNIMBUS_BASE_URL": server.base_url,
+            "POSTGRES_URL": f"postgresql://etl:{DB_PASSWORD}@127.0.0.1:{free_port()}/warehouse",
+            "GCC_READER_PASSWORD": READER_PASSWORD,
+        })  # fmt: skip
+    finally:
+        server.stop()
     assert result.returncode == 2, result.stderr[-2000:]
     assert [line for line in result.stderr.splitlines() if "error" in line] == [
         next(line for line in result.stderr.splitlines() if "cannot reach PostgreSQL" in line)
@@ -530,19 +536,7 @@ def test_gcc_db_grant_reader(scratch_url: str, tmp_path: Path) -> None:
 
 # Statements that start with a SQL verb yet interpolate Python values, each reviewed: the value is
 # a constant of the code, never input. (path, the f-string's source) -> why it is safe.
-REVIEWED_INTERPOLATIONS = {
-    ("gcc_pipeline/assets/analytics.py",
-     'f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view.name}"'):
-        "view names come from the VIEWS tuple of the module",
-    ("gcc_pipeline/assets/analytics.py",
-     'f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{name}"'):
-        "names of the VIEWS tuple that use the time zone",
-    ("gcc_pipeline/assets/analytics.py", 'f"SELECT count(*) FROM analytics.{view.name}"'):
-        "view names come from the VIEWS tuple of the module",
-    ("gcc_pipeline/assets/analytics.py",
-     'f"SELECT * FROM analytics.{view.name} ORDER BY {view.order_by} LIMIT %s"'):
-        "name and ORDER BY are constants of the VIEWS tuple; the limit is a parameter",
-}  # fmt: skip
+REVIEWED_INTERPOLATIONS: dict[tuple[str, str], str] = {}
 _SQL_START = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REFRESH|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COPY"
     r"|SET|LOCK|VACUUM|ANALYZE)\b",

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .company import Company
-from .records import State, render
+from .records import ACT_NOTE, State, render
 
 MAX_SIZE = 1000
 MAX_WINDOW = 10_000
@@ -159,7 +159,7 @@ def _fast_mask(st: State, r: str, kind: str, field: str, spec: Any, cand: np.nda
     targets = spec if kind == "terms" else [spec]
     if field == "is_status_change" and r == "activities":
         want = {t is True or (isinstance(t, str) and t.lower() == "true") for t in targets}
-        flag = co.act_move[cand] >= 0
+        flag = co.act_move[cand] != ACT_NOTE  # a contact's status move is one too
         return np.isin(flag, list(want))
     if field == "jnid":
         ids = [p[1] for t in targets if (p := co.parse_jnid(t)) and p[0] == r]
