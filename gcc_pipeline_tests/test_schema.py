@@ -5,6 +5,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from gcc_pipeline.stage_mapping import STAGES
 from gcc_pipeline.warehouse.migrate import migrate, migration_files
 
 DESIGN_TABLES = {
@@ -110,6 +111,18 @@ def test_status_names_match_after_normalizing_apostrophes_and_whitespace(db) -> 
         )
         left, right = cur.fetchone()
     assert left == right == "bob's collection"
+
+
+def test_sql_knows_the_same_stages_in_the_same_order_as_the_mapping(db) -> None:
+    with db.cursor() as cur:
+        cur.execute("SELECT gcc_stages(), gcc_stage_order('Lead'), gcc_stage_order('None'), "
+                    "gcc_stage_order('Unknown')")  # fmt: skip
+        stages, lead, none, unknown = cur.fetchone()
+        cur.execute("SELECT stage, stage_order FROM gcc_funnel_stages() ORDER BY stage_order")
+        funnel = cur.fetchall()
+    assert tuple(stages) == STAGES
+    assert (lead, none, unknown) == (1, len(STAGES), None)
+    assert funnel == [(s, i) for i, s in enumerate(STAGES[: STAGES.index("Completed") + 1], 1)]
 
 
 # ---------------------------------------------------------------- view files (repeatable)

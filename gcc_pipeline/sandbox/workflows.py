@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from gcc_pipeline.stage_mapping import STAGES
+
 REFERENCE_FILE = Path(__file__).with_name("reference_account.yaml")
 
-FUNNEL = ("Lead", "Estimating", "Sold", "In Production", "Accounts Receivable", "Completed")
-SIDE = ("Lost", "None")
-STAGE_ORDER = {name: i for i, name in enumerate(FUNNEL + SIDE)}
+FUNNEL, SIDE = STAGES[:6], STAGES[6:]  # Lead .. Completed; Lost and None
+STAGE_ORDER = {name: i for i, name in enumerate(STAGES)}
 UNMAPPED_STAGE = -1
 
 # Status names that exist in the account but are missing from the mapping file (the "gap" a

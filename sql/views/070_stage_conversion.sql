@@ -17,9 +17,8 @@ WITH live AS (
     FROM live l
     LEFT JOIN job_status_history h ON h.job_id = l.job_id
     GROUP BY 1, 2, 3
-), funnel(stage, stage_order) AS (
-    VALUES ('Lead', 1), ('Estimating', 2), ('Sold', 3), ('In Production', 4),
-           ('Accounts Receivable', 5), ('Completed', 6)
+), funnel AS (
+    SELECT stage, stage_order FROM gcc_funnel_stages()
 ), counts AS (
     SELECT rt.record_type_name, rt.is_legacy, f.stage, f.stage_order,
            count(fu.job_id) FILTER (WHERE fu.max_order >= f.stage_order)::integer AS reached,
