@@ -17,118 +17,43 @@ import argparse
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    KEY,
+    RESULTS,
+    SandboxProcess,
+    admin_url,
+    clean_env,
+    log,
+    run_child,
+    scratch_database,
+)
 from bench.netdelay import DelayProxy  # noqa: E402
-
-KEY = "bench-key"
-ANCHOR = "2026-11-01"
-RESULTS = ROOT / "bench" / "results"
-
-
-def log(message: str) -> None:
-    print(f"[peer {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class SandboxProcess:
-    """``python -m gcc_pipeline.sandbox`` in its own process on a free port (own GIL)."""
-
-    def __init__(self, jobs: int, history_days: int, seed: int, latency_ms: float) -> None:
-        self.err = tempfile.TemporaryFile()  # noqa: SIM115  # closed by stop()
-        cmd = [sys.executable, "-m", "gcc_pipeline.sandbox", "--jobs", str(jobs), "--seed",
-               str(seed), "--port", "0", "--key", KEY, "--anchor", ANCHOR, "--history-days",
-               str(history_days), "--latency-ms", f"{latency_ms:g}"]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.err, text=True
-        )
-        assert self.proc.stdout is not None
-        self.base_url = ""
-        for line in self.proc.stdout:
-            if line.startswith("export JOBNIMBUS_BASE_URL="):
-                self.base_url = line.split("=", 1)[1].strip()
-                break
-        if not self.base_url:
-            self.stop()
-            raise RuntimeError("the sandbox did not start")
-        self.root = self.base_url.rsplit("/api1", 1)[0]
-
-    def request(self, method: str, path: str) -> dict[str, Any]:
-        req = urllib.request.Request(
-            self.root + path, method=method, headers={"Authorization": f"Bearer {KEY}"}
-        )
-        with urllib.request.urlopen(req, timeout=300) as response:
-            return json.loads(response.read())
-
-    def state(self) -> dict[str, Any]:
-        return self.request("GET", "/sandbox/state")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.err.close()
-
-
-def admin_url() -> str:
-    url = os.environ.get("POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-    url = url.replace("postgresql+psycopg2://", "postgresql://")
-    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
-
-
-def with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
-
-
-def execute(url: str, sql: str) -> None:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def run_peer(base_url: str, postgres_url: str, options: Sequence[str] = ()) -> dict[str, Any]:
     """bench/peer_dlt.py in a child process; its JSON plus wall time and the child's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="benchpeer-") as tmp:
         out = Path(tmp) / "out.json"
-        err = Path(tmp) / "stderr"
         cmd = [sys.executable, "-m", "bench.peer_dlt", "--base-url", base_url, "--key", KEY,
                "--postgres-url", postgres_url, "--json", str(out), *options]  # fmt: skip
-        started = time.perf_counter()
-        with open(err, "w") as f:
-            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=f)
-            _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0 or not out.exists():
-            raise RuntimeError(f"bench.peer_dlt failed:\n{err.read_text()[-4000:]}")
+        child = run_child(cmd, clean_env())
+        if child.returncode != 0 or not out.exists():
+            raise RuntimeError(f"bench.peer_dlt failed:\n{child.stderr[-4000:]}")
         result = json.loads(out.read_text())
-    result["process_seconds"] = wall
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result["process_seconds"] = child.seconds
+    result["peak_rss_mb"] = child.peak_rss_mb
     return result
 
 
@@ -137,21 +62,20 @@ def measure(
     pg_delay_ms: float = 0.0, options: Sequence[str] = (),
 ) -> dict[str, Any]:  # fmt: skip
     """One case: a fresh sandbox process and scratch database, dlt's load, the count check."""
-    name = f"benchpeer_{uuid.uuid4().hex[:8]}_{jobs}"
-    execute(admin, f'CREATE DATABASE "{name}"')
-    url = with_database(admin, name)
-    sandbox = SandboxProcess(jobs, history_days, seed, latency_ms)
-    proxy: DelayProxy | None = None
-    try:
+    with (
+        SandboxProcess(jobs, history_days, seed, latency_ms) as sandbox,
+        scratch_database(admin, "peer") as url,
+    ):
         counts = sandbox.state()["counts"]
-        target = url
-        if pg_delay_ms:
-            proxy = DelayProxy.for_postgres(url, pg_delay_ms).start()
-            target = proxy.rewrite_url(url)
-        sandbox.request("POST", "/sandbox/reset-stats")
-        load_avg = os.getloadavg()[0]
-        result = run_peer(sandbox.base_url, target, options)
-        stats = sandbox.state()
+        proxy = DelayProxy.for_postgres(url, pg_delay_ms).start() if pg_delay_ms else None
+        try:
+            sandbox.reset_stats()
+            load_avg = os.getloadavg()[0]
+            result = run_peer(sandbox.base_url, proxy.rewrite_url(url) if proxy else url, options)
+            stats = sandbox.state()
+        finally:
+            if proxy is not None:
+                proxy.stop()
         expected = {r: counts[r] for r in result["records"]}
         result.update(
             {
@@ -172,11 +96,6 @@ def measure(
         if not result["counts_match"]:
             log(f"{case}: loaded {result['records']} but the sandbox has {expected}")
         return result
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        sandbox.stop()
-        execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def parse_case(case: str) -> tuple[float, float]:
@@ -231,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     plans = [(c, *parse_case(c)) for c in cases]
-    admin = admin_url()
+    admin, _ = admin_url()
     results = []
     for case, api_ms, pg_ms in plans:
         log(f"{case}: {args.jobs:,} jobs, {args.history_days} days of history")

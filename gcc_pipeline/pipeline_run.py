@@ -78,8 +78,15 @@ def _local(moment: datetime, settings: Settings) -> str:
 
 
 def plan_run(
-    settings: Settings, states: dict[str, SyncState], *, full: bool, since: date | None
+    settings: Settings,
+    states: dict[str, SyncState],
+    *,
+    full: bool,
+    since: date | None,
+    oldest: Callable[[], datetime | None] = lambda: None,
 ) -> RunPlan:
+    """`oldest` (asked only for a whole load) is when the account's oldest record is dated: the
+    run's partitions start at its month, since older months hold nothing to load or record."""
     from gcc_pipeline.partitions import history_start, month_key, monthly_partitions
 
     keys = monthly_partitions.get_partition_keys()
@@ -100,9 +107,14 @@ def plan_run(
             else f"never fully loaded: {', '.join(missing)}" if missing
             else f"GCC_START_DATE moved earlier than what {', '.join(behind)} covered"
         )  # fmt: skip
+        begins, note = oldest(), ""
+        if begins is not None and month_key(begins) > first:
+            first = min(month_key(begins), last)
+            keys = keys[keys.index(first) :]
+            note = f"; nothing in JobNimbus is older (GCC_START_DATE {floor.date()})"
         return RunPlan(
             first, last, {},
-            f"{why}: every month from {first[:7]} to {last[:7]} ({len(keys)} partitions)",
+            f"{why}: every month from {first[:7]} to {last[:7]} ({len(keys)} partitions){note}",
         )  # fmt: skip
     frontier = min(state.frontier for state in states.values())
     return RunPlan(
@@ -118,7 +130,20 @@ def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
         states = read_states(conn)
     finally:
         conn.close()
-    return plan_run(env.settings, states, full=full, since=since)
+    return plan_run(env.settings, states, full=full, since=since,
+                    oldest=lambda: oldest_record(env.settings))  # fmt: skip
+
+
+def oldest_record(settings: Settings) -> datetime | None:
+    """The oldest window date over all streams (one request each); None when unknown."""
+    from gcc_pipeline.jobnimbus import JobNimbusClient
+
+    with JobNimbusClient(settings.jobnimbus_base_url, settings.jobnimbus_api_key or "") as client:
+        answers = [client.oldest(stream) for stream in STREAMS]
+    if any(found and at is None for found, at in answers):
+        return None  # a record with an unreadable date: where the data begins is unknown
+    dates = [at for found, at in answers if found and at is not None]
+    return min(dates) if dates else None
 
 
 def run_sync(

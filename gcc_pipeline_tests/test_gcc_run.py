@@ -105,6 +105,29 @@ def test_gcc_run_full_and_since_reload_what_they_say(first_run, gcc_home) -> Non
     assert runs[0]["fetched"] > runs[-2]["fetched"] > runs[1]["fetched"]
 
 
+def test_a_start_date_years_before_the_account_began_costs_nothing_extra(tmp_path: Path) -> None:
+    """The sandbox's history is one year; GCC_START_DATE seven years back adds no partitions, no
+    requests for empty months, and the next run still catches up instead of reloading."""
+    home = tmp_path / "state"
+    try:
+        first = gcc_run(home, GCC_START_DATE="2019-01-01")
+        second = gcc_run(home, GCC_START_DATE="2019-01-01")
+    finally:
+        subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"],
+                       env=gcc_env(home), capture_output=True, timeout=60)  # fmt: skip
+
+    assert first.returncode == 0, first.stderr[-3000:]
+    said = next(line for line in first.stderr.splitlines() if "first load" in line)
+    assert "nothing in JobNimbus is older (GCC_START_DATE 2019-01-01)" in said
+    partitions = int(said.split(" partitions")[0].rsplit("(", 1)[1])
+    assert partitions <= 14  # a year of history, not 95 months
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "catching up from" in second.stderr
+    runs = list(ingestion_log(home, GCC_START_DATE="2019-01-01").values())
+    assert runs[0]["requests"] < 6 * partitions + 40  # only the months that hold records
+    assert runs[1]["requests"] == 6
+
+
 def gcc_run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gcc_pipeline.cli", "run", *args], env=gcc_env(home, **extra),
@@ -112,7 +135,7 @@ def gcc_run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess
     )  # fmt: skip
 
 
-def ingestion_log(home: Path) -> dict[str, dict[str, int]]:
+def ingestion_log(home: Path, **extra: str) -> dict[str, dict[str, int]]:
     """Per run, in order: requests and records fetched (from the warehouse's ingestion log)."""
     code = (
         "import json; from gcc_pipeline.settings import load_settings\n"
@@ -122,8 +145,9 @@ def ingestion_log(home: Path) -> dict[str, dict[str, int]]:
         "GROUP BY run_id ORDER BY min(id)')\n"
         "print(json.dumps([[r, int(q), int(f)] for r, q, f in cur.fetchall()]))"
     )
-    shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(home), capture_output=True,
-                           text=True, cwd=PROJECT_ROOT, check=True)  # fmt: skip
+    shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(home, **extra),
+                           capture_output=True, text=True, cwd=PROJECT_ROOT,
+                           check=True)  # fmt: skip
     return {r: {"requests": q, "fetched": f} for r, q, f in json.loads(shown.stdout)}
 
 

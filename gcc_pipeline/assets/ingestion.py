@@ -8,6 +8,7 @@ them (the raw events spec is recorded only when every stream was loaded). The ch
 tables run in the same step.
 """
 
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -97,6 +98,7 @@ def _plans(
     context: AssetExecutionContext,
     config: IngestConfig,
     streams: Sequence[Stream],
+    jobnimbus: JobNimbusResource,
     warehouse: WarehouseResource,
     account: AccountResource,
 ) -> list[StreamPlan]:
@@ -109,19 +111,20 @@ def _plans(
             since = since.replace(tzinfo=ZoneInfo(account.timezone))
     with warehouse.connection() as conn:
         states = read_states(conn)
-    return [
-        plan_stream(
-            s,
-            run,
-            includes_latest=includes_latest,
-            floor=_floor(account),
-            state=states.get(s.name),
-            incremental=config.incremental,
-            since=since,
-            overlap=timedelta(minutes=config.overlap_minutes),
-        )
-        for s in streams
-    ]
+    plan = functools.partial(
+        plan_stream, run=run, includes_latest=includes_latest, floor=_floor(account),
+        incremental=config.incremental, since=since,
+        overlap=timedelta(minutes=config.overlap_minutes),
+    )  # fmt: skip
+    plans = [plan(s, state=states.get(s.name)) for s in streams]
+    if all(len(p.windows) <= 1 for p in plans):
+        return plans  # a catch-up: one window each, nothing to save
+    with jobnimbus.get_client() as client:  # one request per stream: where its records begin
+        return [
+            plan(p.stream, state=states.get(p.stream.name), oldest=client.oldest(p.stream))
+            if len(p.windows) > 1 else p
+            for p in plans
+        ]  # fmt: skip
 
 
 def _partition_metadata(
@@ -243,17 +246,17 @@ with beta_parameters():
         streams = selected_streams(selected)
         landed: dict[str, StreamResult] = {}
         if streams:
-            plans = _plans(context, config, streams, warehouse, account)
-            for p in plans:
-                context.log.info(
-                    f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
-                    + ("" if p.windows else " (nothing to fetch)")
-                )
-            load = Load(
-                plans, jobnimbus=jobnimbus, connect=warehouse.connect, run_id=context.run.run_id,
-                floor=_floor(account),
-            )  # fmt: skip
             try:
+                plans = _plans(context, config, streams, jobnimbus, warehouse, account)
+                for p in plans:
+                    context.log.info(
+                        f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
+                        + ("" if p.windows else " (nothing to fetch)")
+                    )
+                load = Load(
+                    plans, jobnimbus=jobnimbus, connect=warehouse.connect,
+                    run_id=context.run.run_id, floor=_floor(account),
+                )  # fmt: skip
                 for result in load.run():
                     landed[result.plan.stream.name] = result
                     s = result.stats

@@ -273,6 +273,16 @@ class JobNimbusClient:
         data = self._get(listing.name, listing.path, params, _count_shape)
         return int(data["count"])
 
+    def oldest(self, listing: Listing) -> tuple[bool, datetime | None]:
+        """(whether the listing has any record, the oldest window-field value when readable):
+        one ``size=1`` request, so a load never pages through months before the first record."""
+        field = listing.window_field
+        page, _ = self._page(listing, None, None, 0, 1, fields=f"jnid,{field}")
+        if not page:
+            return False, None
+        seconds = _date(page[0], field)
+        return True, (datetime.fromtimestamp(seconds, UTC) if seconds is not None else None)
+
     def users(self) -> list[dict[str, Any]]:
         """All users of the account (sales reps' names and emails)."""
         data = self._get("users", USERS_PATH, {}, _users_shape)

@@ -7,7 +7,9 @@ Three ways to choose the starting point, one per kind of run:
 - since a date (`gcc run --since`).
 Windows are cut at month boundaries so months load concurrently, and a run that includes the
 current month leaves its last window open-ended: records dated after our clock (an API clock
-ahead of ours, a sandbox that lives faster) still land.
+ahead of ours, a sandbox that lives faster) still land. Months before a stream's oldest record
+(asked once per load) get no window: a GCC_START_DATE years before the account began costs
+nothing, and the load still covers everything from GCC_START_DATE.
 """
 
 from dataclasses import dataclass
@@ -69,11 +71,13 @@ def plan_stream(
     incremental: bool,
     since: datetime | None,
     overlap: timedelta,
+    oldest: tuple[bool, datetime | None] | None = None,
 ) -> StreamPlan:
     """The windows one stream fetches in a run over the partitions `run` spans.
 
     `floor` is GCC_START_DATE: nothing older is fetched. An incremental run of a stream that was
-    never loaded (or whose coverage does not reach the run) loads the run's partitions whole."""
+    never loaded (or whose coverage does not reach the run) loads the run's partitions whole.
+    `oldest` is what `JobNimbusClient.oldest` said (None: not asked)."""
     start, reason = max(run.start, floor), "whole partitions"
     if since is not None:
         start, reason = max(since, floor), f"since {since.isoformat()}"
@@ -86,11 +90,48 @@ def plan_stream(
         )
     elif incremental:
         reason = "whole partitions (no earlier load reaches this range)"
+    fetch_from, covered_from = start, start
+    if oldest is not None:
+        fetch_from, covered_from, reason = _skip_before_oldest(
+            start, oldest, run, includes_latest, floor, reason
+        )
     return StreamPlan(
         stream=stream,
-        since=start,
+        since=covered_from,
         reaches_present=includes_latest,
         end=run.end,
-        windows=split(stream, start, run.end, includes_latest),
+        windows=split(stream, fetch_from, run.end, includes_latest) if fetch_from else (),
         reason=reason,
     )
+
+
+def _skip_before_oldest(
+    start: datetime,
+    oldest: tuple[bool, datetime | None],
+    run: TimeWindow,
+    includes_latest: bool,
+    floor: datetime,
+    reason: str,
+) -> tuple[datetime | None, datetime, str]:
+    """(where fetching starts, None: nowhere; where coverage starts; the reason, amended).
+
+    When the range holds the stream's oldest record, nothing older exists, so the load covers
+    everything from the floor while fetching from the oldest record's month only. An empty
+    stream fetches one open window of the latest month (its first records will land there)."""
+    any_record, at = oldest
+    if any_record and (at is None or at < start):
+        return start, start, reason  # older records exist (or an unreadable date): no shortcut
+    if not any_record or at is None or at >= run.end:
+        if not includes_latest:
+            return None, floor, reason + "; no record in this range"
+        latest = monthly_partitions.time_window_for_partition_key(
+            monthly_partitions.get_partition_key_for_timestamp(run.end.timestamp() - 1)
+        )
+        return max(start, latest.start), floor, reason + "; no record yet"
+    month = monthly_partitions.time_window_for_partition_key(
+        monthly_partitions.get_partition_key_for_timestamp(at.timestamp())
+    )
+    fetch_from = max(start, month.start)
+    if fetch_from > start:
+        reason += f"; from its oldest record's month {month.start.date().isoformat()}"
+    return fetch_from, floor, reason
