@@ -200,15 +200,19 @@ def load(
 
 
 def credentials(postgres_url: str) -> PostgresCredentials:
-    """dlt's credentials for a URL; a URL without password (trust auth) gets an empty one.
+    """dlt's credentials for any URL psycopg2 takes, including trust auth and unix sockets.
 
-    dlt refuses a PostgreSQL URL without a password (``ConfigFieldMissingException``) even when
-    the server needs none; an explicit empty password is accepted.
+    dlt refuses a URL without a password or without a host (``ConfigFieldMissingException``)
+    even when the server needs neither: an explicit empty password is accepted, and a socket URL
+    (``postgresql://postgres@/db?host=/socket/dir``, the embedded server's) gets a placeholder
+    host, since libpq lets the ``host`` query parameter override the URL's host.
     """
     creds = PostgresCredentials()
     creds.parse_native_representation(postgres_url)
     if creds.password is None:
         creds.password = ""
+    if not creds.host and (creds.query or {}).get("host"):
+        creds.host = "localhost"
     return creds
 
 
