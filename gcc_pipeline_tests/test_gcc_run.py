@@ -112,6 +112,7 @@ def test_a_start_date_years_before_the_account_began_costs_nothing_extra(tmp_pat
     try:
         first = gcc_run(home, GCC_START_DATE="2019-01-01")
         second = gcc_run(home, GCC_START_DATE="2019-01-01")
+        runs = list(ingestion_log(home, GCC_START_DATE="2019-01-01").values())
     finally:
         subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"],
                        env=gcc_env(home), capture_output=True, timeout=60)  # fmt: skip
@@ -123,7 +124,6 @@ def test_a_start_date_years_before_the_account_began_costs_nothing_extra(tmp_pat
     assert partitions <= 14  # a year of history, not 95 months
     assert second.returncode == 0, second.stderr[-3000:]
     assert "catching up from" in second.stderr
-    runs = list(ingestion_log(home, GCC_START_DATE="2019-01-01").values())
     assert runs[0]["requests"] < 6 * partitions + 40  # only the months that hold records
     assert runs[1]["requests"] == 6
 
