@@ -6,7 +6,7 @@
     .venv/bin/python -m bench --render bench/results/bench-....json
 
 Cases (each on a sandbox in its own process, seed 1, anchor 2026-11-01, GCC_START_DATE the month
-its history starts, every database a scratch one on POSTGRES_URL's server or an embedded one):
+of its oldest record, every database a scratch one on POSTGRES_URL's server or an embedded one):
 - loopback: the floor (bench/floor.py); dlt's load; `gcc run` (first load, end to end); the
   dashboard queries; the sandbox moves on until 1% of its records changed, a second `gcc run`
   (catch-up); a scheduled incremental run under `dagster-daemon` with nothing new; a fresh
@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,15 @@ from bench.peer import run_peer  # noqa: E402
 CASES = ("loopback", "api", "pg")
 
 
-def history_start(history_days: int) -> str:
-    """GCC_START_DATE: the first of the month the sandbox's history starts in."""
-    first = date.fromisoformat(ANCHOR) - timedelta(days=history_days)
-    return first.replace(day=1).isoformat()
+def account_start(sandbox: SandboxProcess) -> str:
+    """GCC_START_DATE of the bench: the month of the sandbox's oldest record (contacts predate
+    their first job), so every load covers the whole account and any two compare equal."""
+    from gcc_pipeline.jobnimbus import JobNimbusClient
+    from gcc_pipeline.streams import STREAMS
+
+    with JobNimbusClient(sandbox.base_url, KEY) as client:
+        dates = [at for s in STREAMS if (at := client.oldest(s)[1]) is not None]
+    return min(dates).date().replace(day=1).isoformat()
 
 
 def years_earlier(start: str, years: int) -> str:
@@ -111,9 +116,9 @@ def advance_one_percent(sandbox: SandboxProcess, records: int, history_days: int
 
 
 def loopback(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
-    start = history_start(args.history_days)
-    out: dict[str, Any] = {"start_date": start}
+    out: dict[str, Any] = {}
     with SandboxProcess(args.jobs, args.history_days) as sandbox:
+        start = out["start_date"] = account_start(sandbox)
         out["records"] = sum(sandbox.state()["counts"].values())
         log(f"loopback: {out['records']:,} API records; the floor")
         out["floor"] = floor(sandbox, admin)
@@ -144,9 +149,9 @@ def loopback(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
 
 
 def api(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
-    start = history_start(args.history_days)
     out: dict[str, Any] = {"latency_ms": args.latency_ms}
     with SandboxProcess(args.jobs, args.history_days, latency_ms=args.latency_ms) as sandbox:
+        start = account_start(sandbox)
         log(f"api {args.latency_ms:g} ms per page: gcc run")
         with scratch_database(admin, "gccapi") as url:
             out["gcc"] = first_load(sandbox, url, start, tmp / "api")
@@ -157,9 +162,9 @@ def api(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
 
 
 def pg(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
-    start = history_start(args.history_days)
     out: dict[str, Any] = {"delay_ms": args.pg_delay_ms}
     with SandboxProcess(args.jobs, args.history_days) as sandbox:
+        start = account_start(sandbox)
         log(f"pg {args.pg_delay_ms:g} ms each way: gcc run")
         with scratch_database(admin, "gccpg") as url:
             proxy = DelayProxy.for_postgres(url, args.pg_delay_ms).start()

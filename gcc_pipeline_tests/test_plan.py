@@ -10,6 +10,7 @@ from gcc_pipeline.partitions import monthly_partitions
 from gcc_pipeline.sandbox import start_sandbox
 from gcc_pipeline.streams import stream
 from gcc_pipeline.sync.plan import plan_stream
+from gcc_pipeline.sync.state import SyncState
 
 JOBS = stream("jobs")
 
@@ -75,6 +76,21 @@ def test_a_record_dated_after_the_range_of_the_present_is_still_fetched() -> Non
     plan = whole_load(run_over("2024-01-01", "2024-04-01"), latest=True, oldest=(True, future))
 
     assert starts(plan) == ["2024-04-01"] and plan.windows[0].end is None
+
+
+def test_a_catch_up_in_a_new_month_starts_at_the_high_water_mark_of_the_last_one() -> None:
+    """The last load landed up to 21:32 on the last day of March; a run of April catches up the
+    rest of March too (in April's window), and counts as contiguous so its mark can move on."""
+    mark = month("2024-03-01").end - timedelta(hours=2, minutes=28)
+    state = SyncState("jobs", month("2024-01-01").start, mark, mark, "earlier-run")
+    plan = plan_stream(JOBS, month("2024-04-01"), includes_latest=True,
+                       floor=month("2024-01-01").start, state=state, incremental=True,
+                       since=None, overlap=timedelta(minutes=30))  # fmt: skip
+
+    assert [(w.start, w.end, w.partition_key) for w in plan.windows] == [
+        (mark - timedelta(minutes=30), None, "2024-04-01")
+    ]
+    assert plan.since <= state.frontier  # what lets the high-water mark advance
 
 
 def test_the_oldest_record_is_asked_for_with_one_request() -> None:

@@ -12,7 +12,7 @@ ahead of ours, a sandbox that lives faster) still land. Months before a stream's
 nothing, and the load still covers everything from GCC_START_DATE.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dagster import TimeWindow
@@ -81,13 +81,16 @@ def plan_stream(
     start, reason = max(run.start, floor), "whole partitions"
     if since is not None:
         start, reason = max(since, floor), f"since {since.isoformat()}"
-    elif incremental and state is not None and (frontier := state.frontier) >= run.start:
+    elif incremental and state is not None:
+        frontier = state.frontier
         start = max(frontier - overlap, floor)
         reason = (
             f"from its high-water mark {frontier.isoformat()} minus {overlap}"
             if state.high_water_mark
             else f"from {frontier.isoformat()} (nothing landed yet)"
         )
+        if start < run.start:  # the last load was in an earlier month: its tail is caught up too
+            reason += "; the first window reaches back to it"
     elif incremental:
         reason = "whole partitions (no earlier load reaches this range)"
     fetch_from, covered_from = start, start
@@ -95,12 +98,19 @@ def plan_stream(
         fetch_from, covered_from, reason = _skip_before_oldest(
             start, oldest, run, includes_latest, floor, reason
         )
+    windows: tuple[Window, ...] = ()
+    if fetch_from:
+        windows = split(stream, max(fetch_from, run.start), run.end, includes_latest)
+        if fetch_from < run.start and windows:
+            # A catch-up whose high-water mark lies in an earlier month: that tail belongs to
+            # this run's first window (and its partition), not to months the run does not name.
+            windows = (replace(windows[0], start=fetch_from), *windows[1:])
     return StreamPlan(
         stream=stream,
         since=covered_from,
         reaches_present=includes_latest,
         end=run.end,
-        windows=split(stream, fetch_from, run.end, includes_latest) if fetch_from else (),
+        windows=windows,
         reason=reason,
     )
 
