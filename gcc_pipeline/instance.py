@@ -24,6 +24,9 @@ from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from gcc_pipeline.settings import enable_dagster_event_batching, load_settings
 from gcc_pipeline.warehouse.urls import for_sqlalchemy
 
+POOL_RECYCLE_SECONDS = 600  # a connection older than this is replaced at its next use
+POOL_OVERFLOW = 10  # connections beyond the one kept, for the daemon's threads; closed after use
+
 # Every process that loads this instance stores a range run's per-partition events in batches.
 enable_dagster_event_batching()
 
@@ -61,15 +64,29 @@ class _FoundWithoutConfig:
         return {"postgres_url": storage_url()}
 
 
-class GccRunStorage(_FoundWithoutConfig, PostgresRunStorage):
+class _Pooled(_FoundWithoutConfig):
+    """A storage that keeps its connections: dagster-postgres opens one per query by default,
+    and over a hosted PostgreSQL each costs several round trips (TCP, TLS, authentication) while
+    a run stores hundreds of events. Webservers replace this pool with their own."""
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
+        storage = super().from_config_value(inst_data, config_value)
+        storage.optimize_for_webserver(
+            statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=POOL_OVERFLOW
+        )
+        return storage
+
+
+class GccRunStorage(_Pooled, PostgresRunStorage):
     pass
 
 
-class GccEventLogStorage(_FoundWithoutConfig, PostgresEventLogStorage):
+class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
     pass
 
 
-class GccScheduleStorage(_FoundWithoutConfig, PostgresScheduleStorage):
+class GccScheduleStorage(_Pooled, PostgresScheduleStorage):
     pass
 
 
