@@ -135,11 +135,15 @@ def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
 
 
 def oldest_record(settings: Settings) -> datetime | None:
-    """The oldest window date over all streams (one request each); None when unknown."""
-    from gcc_pipeline.jobnimbus import JobNimbusClient
+    """The oldest window date over all streams (one request each, concurrently); None when
+    unknown."""
+    from gcc_pipeline.jobnimbus import JobNimbusResource
 
-    with JobNimbusClient(settings.jobnimbus_base_url, settings.jobnimbus_api_key or "") as client:
-        answers = [client.oldest(stream) for stream in STREAMS]
+    jobnimbus = JobNimbusResource(
+        api_key=settings.jobnimbus_api_key or "", base_url=settings.jobnimbus_base_url,
+        requests_per_minute=settings.requests_per_minute, max_concurrency=settings.max_concurrency,
+    )  # fmt: skip
+    answers = jobnimbus.oldest(STREAMS)
     if any(found and at is None for found, at in answers):
         return None  # a record with an unreadable date: where the data begins is unknown
     dates = [at for found, at in answers if found and at is not None]

@@ -119,12 +119,14 @@ def _plans(
     plans = [plan(s, state=states.get(s.name)) for s in streams]
     if all(len(p.windows) <= 1 for p in plans):
         return plans  # a catch-up: one window each, nothing to save
-    with jobnimbus.get_client() as client:  # one request per stream: where its records begin
-        return [
-            plan(p.stream, state=states.get(p.stream.name), oldest=client.oldest(p.stream))
-            if len(p.windows) > 1 else p
-            for p in plans
-        ]  # fmt: skip
+    asked = [p for p in plans if len(p.windows) > 1]  # one request each: where records begin
+    answers = jobnimbus.oldest([p.stream for p in asked])
+    oldest = {p.stream.name: answer for p, answer in zip(asked, answers, strict=True)}
+    return [
+        plan(p.stream, state=states.get(p.stream.name), oldest=oldest[p.stream.name])
+        if p.stream.name in oldest else p
+        for p in plans
+    ]  # fmt: skip
 
 
 def _partition_metadata(

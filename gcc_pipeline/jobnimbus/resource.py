@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from dagster import ConfigurableResource
 
-from .client import MAX_PAGE_SIZE, JobNimbusClient
+from .client import MAX_PAGE_SIZE, JobNimbusClient, Listing
 from .ratelimit import RateLimiter
 
 
@@ -41,6 +44,18 @@ class JobNimbusResource(ConfigurableResource):
             limiter=limiter,
             page_size=self.page_size,
         )
+
+    def oldest(self, listings: Sequence[Listing]) -> list[tuple[bool, datetime | None]]:
+        """`JobNimbusClient.oldest` of each listing, asked concurrently (one request each, at
+        most `max_concurrency` at once): against a distant API, one round trip, not six."""
+        limiter = self.limiter()
+
+        def ask(listing: Listing) -> tuple[bool, datetime | None]:
+            with self.get_client(limiter) as client:
+                return client.oldest(listing)
+
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="gcc-oldest") as pool:
+            return list(pool.map(ask, listings))
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         return [(k, v) for k, v in super().__repr_args__() if k != "api_key"]

@@ -1,6 +1,7 @@
 """Fetch and land the windows of several streams concurrently, politely bounded.
 
-At most `max_concurrency` windows are in flight at once (so at most that many API requests),
+At most `max_concurrency` windows are in flight at once (so at most that many API requests;
+each window's pages are read ahead of its landing),
 the clients of a load share one rate limiter and one retry policy, and each window is landed in
 order, chunk by chunk, by the thread that fetched it. Two runs landing the same stream take
 turns: a run holds one session-level advisory lock per stream it loads (taken in registry
@@ -19,6 +20,7 @@ from typing import Any
 
 from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
 from gcc_pipeline.sync.plan import StreamPlan, Window
+from gcc_pipeline.sync.read_ahead import read_ahead
 from gcc_pipeline.sync.state import SyncState, advance
 from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
 from gcc_pipeline.warehouse.queries import query
@@ -125,7 +127,12 @@ class Load:
             conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
             chunk_size=self.chunk_size,
         )  # fmt: skip
-        stats = lander.land(client.iter_window(window.stream, window.start, window.end))
+        pages = client.iter_window(window.stream, window.start, window.end)
+        # One landing chunk read ahead: the next pages are on their way while this chunk lands.
+        ahead = read_ahead(
+            pages, batch=client.page_size, depth=max(2, self.chunk_size // client.page_size)
+        )
+        stats = lander.land(ahead)
         after = client.stats.get(name, {})
         requests = after.get("requests", 0) - before.get("requests", 0)
         retries = after.get("retries", 0) - before.get("retries", 0)
