@@ -70,16 +70,25 @@ def test_gcc_run_records_its_run_as_sync_job_in_the_instance_gcc_dev_opens(
         "from gcc_pipeline.pipeline_run import instance_for\n"
         "from gcc_pipeline.settings import load_settings\n"
         "i = instance_for(load_settings()); runs = i.get_runs()\n"
+        "planned = [r.event_log_entry.dagster_event for r in i.get_records_for_run(\n"
+        "    runs[0].run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,\n"
+        "    limit=100_000).records]\n"
+        "jobs = i.get_asset_records([dg.AssetKey('jobs')])[0].asset_entry\n"
         "print(len(runs), runs[-1].status.value, runs[-1].job_name,"
-        " i.get_latest_materialization_event(dg.AssetKey('jobs')) is not None)"
+        " i.get_latest_materialization_event(dg.AssetKey('jobs')) is not None,"
+        " len(planned), len({(e.asset_key, e.partition) for e in planned}),"
+        " jobs.last_run_id == runs[0].run_id)"
     )
     shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(gcc_home),
                            capture_output=True, text=True, cwd=PROJECT_ROOT)  # fmt: skip
 
     assert shown.returncode == 0, shown.stderr[-2000:]
-    count, status, job, materialized = shown.stdout.split()
+    count, status, job, materialized, planned, distinct, last_run = shown.stdout.split()
     assert int(count) >= 1 and status == "SUCCESS" and materialized == "True"
     assert job == "sync_job"
+    # The planned events (stored as one batch) are one per month of each asset, as the UI
+    # expects, and the asset index names the run.
+    assert int(planned) == int(distinct) > 24 and last_run == "True"
 
 
 def test_a_second_gcc_run_catches_up_and_fetches_only_the_overlap(first_run, gcc_home) -> None:
