@@ -449,9 +449,10 @@ class JobNimbusClient:
         state = self._retry
         self._bump(name, "requests")
         while True:
-            response = self._send(name, path, params, state)
-            state = self._fold_adapter_retries(name, state, response)
-            body, problem = self._read(response)
+            with self.limiter.in_flight():
+                response = self._send(name, path, params, state)
+                state = self._fold_adapter_retries(name, state, response)
+                body, problem = self._read(response)
             status = response.status_code
             if not 200 <= status < 300:
                 raise self._status_error(status, path, body, len(state.history))

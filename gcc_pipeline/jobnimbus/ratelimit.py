@@ -1,10 +1,12 @@
-"""A client-side request-rate limiter, so a long backfill does not hammer a real account."""
+"""Client-side politeness shared by a run's clients: a request rate and a bound on requests in
+flight, so a long backfill does not hammer a real account."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 class RateLimiter:
@@ -18,6 +20,7 @@ class RateLimiter:
         self,
         requests_per_minute: float = 0,
         *,
+        max_in_flight: int = 0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -29,6 +32,9 @@ class RateLimiter:
         self._next_at: float | None = None
         self._lock = threading.Lock()
         self.total_wait = 0.0
+        # 0: unbounded. Bounding requests, not threads, lets a thread land a page while the
+        # others' requests keep every slot busy.
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
 
     def acquire(self) -> float:
         """Block until the next request may go out; return the seconds waited."""
@@ -42,3 +48,12 @@ class RateLimiter:
             self._sleep(wait)
             self.total_wait += wait
         return wait
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Hold one of the ``max_in_flight`` slots from sending a request to reading its body."""
+        if self._slots is None:
+            yield
+            return
+        with self._slots:
+            yield

@@ -17,8 +17,9 @@ class JobNimbusResource(ConfigurableResource):
     """JobNimbus API access; the key comes from ``EnvVar("JOBNIMBUS_API_KEY")``.
 
     ``get_client()`` returns a fresh client (own session and stats): use it as a context manager,
-    one per thread. Clients of one run share one ``limiter()`` so the rate limit holds across the
-    ``max_concurrency`` threads a load uses. The repr never shows the key.
+    one per thread. Clients of one run share one ``limiter()`` so the rate limit and the bound of
+    ``max_concurrency`` requests in flight hold across the threads a load uses. The repr never
+    shows the key.
     """
 
     api_key: str
@@ -30,7 +31,7 @@ class JobNimbusResource(ConfigurableResource):
     page_size: int = MAX_PAGE_SIZE
 
     def limiter(self) -> RateLimiter:
-        return RateLimiter(self.requests_per_minute)
+        return RateLimiter(self.requests_per_minute, max_in_flight=self.max_concurrency)
 
     def get_client(
         self, limiter: RateLimiter | None = None, *, max_retries: int | None = None

@@ -1,12 +1,12 @@
 """Fetch and land the windows of several streams concurrently, politely bounded.
 
-At most `max_concurrency` windows are in flight at once (so at most that many API requests;
-each window's pages are read ahead of its landing),
-the clients of a load share one rate limiter and one retry policy, and each window is landed in
-order, chunk by chunk, by the thread that fetched it. Two runs landing the same stream take
-turns: a run holds one session-level advisory lock per stream it loads (taken in registry
-order, so two runs never deadlock) from its first window to its last; PostgreSQL releases them
-if the process dies.
+At most `max_concurrency` API requests are in flight at once (a semaphore shared by the
+clients), a few more windows than that are in progress so landing never idles a request slot,
+and each window's pages are read ahead of its landing. The clients of a load share one rate
+limiter and one retry policy, and each window is landed in order, chunk by chunk. Two runs
+landing the same stream take turns: a run holds one session-level advisory lock per stream it
+loads (taken in registry order, so two runs never deadlock) from its first window to its last;
+PostgreSQL releases them if the process dies.
 """
 
 import contextlib
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import zip_longest
 from typing import Any
 
 from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
@@ -26,6 +27,10 @@ from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
 from gcc_pipeline.warehouse.queries import query
 
 Connect = Callable[[], Any]
+
+#: Windows in progress beyond the requests in flight: while these land a chunk (CPU and SQL), the
+#: other threads' requests keep every one of the `max_concurrency` request slots busy.
+LANDERS = 2
 
 
 @dataclass(frozen=True)
@@ -157,10 +162,13 @@ class Load:
         try:
             self._lock_streams(lock_conn, results)
             with ThreadPoolExecutor(
-                max_workers=self.jobnimbus.max_concurrency, thread_name_prefix="gcc-load"
+                max_workers=self.jobnimbus.max_concurrency + LANDERS, thread_name_prefix="gcc-load"
             ) as pool:
+                # Month by month across streams: a large stream's windows (CPU-bound landing)
+                # and small ones (mostly waiting on the API) overlap from start to end.
+                months = zip_longest(*(p.windows for p in self.plans))
                 futures: dict[Future[WindowResult], Window] = {
-                    pool.submit(self._land, w): w for p in self.plans for w in p.windows
+                    pool.submit(self._land, w): w for month in months for w in month if w
                 }
                 for name, count in pending_windows.items():
                     if count == 0:  # nothing to fetch (a range before the stream's start)
