@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,6 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 120  # idle keep-alive connections
     sandbox: SandboxServer
     _truncate = False
+    _answered: Callable[[], None] | None = None  # ends the API request being answered
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -62,6 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        if self._answered is not None:
+            self._answered()  # before the last bytes: the client may ask again once it has them
         self.wfile.write(body)
 
     def _error(self, code: int, message: str, headers: dict[str, str] | None = None) -> None:
@@ -106,11 +109,12 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/sandbox/"):
                 self._admin(method, path[len("/sandbox/") :], params, body)
             elif path.startswith("/api1/"):
-                with self.sandbox.api_call():
+                with self.sandbox.api_call() as self._answered:
                     if method != "GET":
                         self._error(405, "method not allowed")
                     elif self._fault():
                         self._api(path[len("/api1/") :], params)
+                self._answered = None
             else:
                 self._error(404, f"no such path: {path[:200]}")
         except QueryError as e:
@@ -271,23 +275,33 @@ class SandboxServer:
         return None
 
     @contextmanager
-    def api_call(self) -> Iterator[None]:
+    def api_call(self) -> Iterator[Callable[[], None]]:
         """Count one API request in flight and hold it ``latency_ms`` (a distant API's delay).
 
         The delay is slept in the request's own thread, so concurrent requests wait in parallel
-        and ``max_in_flight`` shows how many a client really had open at once.
+        and ``max_in_flight`` shows how many a client really had open at once. A request ends
+        when its answer starts going out (it yields that end), since a client may ask again the
+        moment it has the last byte, before this thread gets to run again.
         """
         with self._stats_lock:
             self.in_flight += 1
             self.api_requests += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            with self._stats_lock:
+                if not ended:
+                    ended = True
+                    self.in_flight -= 1
+
         try:
             if self.latency_ms > 0:
                 time.sleep(self.latency_ms / 1000)
-            yield
+            yield end
         finally:
-            with self._stats_lock:
-                self.in_flight -= 1
+            end()
 
     def stats(self) -> dict[str, Any]:
         with self._stats_lock:
