@@ -88,6 +88,7 @@ def test_admin_endpoints_are_not_delayed(fresh: SandboxServer) -> None:
 
 
 def test_parallel_requests_wait_in_parallel(fresh: SandboxServer) -> None:
+    fresh.latency_ms = 1500  # every request arrives well within one delay, even on a busy machine
     n = 8
     barrier = threading.Barrier(n)
     errors: list[BaseException] = []
