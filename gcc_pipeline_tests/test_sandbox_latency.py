@@ -131,7 +131,7 @@ def test_in_flight_is_visible_while_requests_wait(fresh: SandboxServer) -> None:
     deadline = time.monotonic() + 10
     while seen < 3 and not done.is_set() and time.monotonic() < deadline:
         seen = max(seen, state(fresh)["in_flight"])
-        time.sleep(0.02)  # polling the admin endpoint while three requests sleep
+        time.sleep(0.02)  # ok: polls the admin endpoint while three requests sleep
     for t in threads:
         t.join(30)
     assert seen == 3
