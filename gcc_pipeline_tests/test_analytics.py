@@ -1091,3 +1091,14 @@ def test_operations_production_receivables_and_subcontractors(ask: Asked) -> Non
         i for i in subcontracted if i in truth.jobs and truth.jobs[i].is_open
     }
     assert rows and production and owed
+
+
+def test_views_refreshed_at_the_same_time_never_read_each_other() -> None:
+    from gcc_pipeline.assets.analytics import VIEWS, waves
+
+    done: set[str] = set()
+    names = {v.name for v in VIEWS}
+    for wave in waves(VIEWS):
+        assert all(d in done for v in wave for d in v.deps if d in names)
+        done |= {v.name for v in wave}
+    assert done == names and len(waves(VIEWS)) < len(VIEWS)

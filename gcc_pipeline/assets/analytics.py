@@ -1,7 +1,8 @@
 """Analytics: one asset per materialized view of schema `analytics`, each defined by its file
 sql/views/NNN_<name>.sql (applied by warehouse/migrate.py; the numbering puts dependencies first).
 
-The views are specs of one subsettable multi-asset: refreshing several is one step, in file order.
+The views are specs of one subsettable multi-asset: refreshing several is one step, in waves of
+views that do not read each other (file order puts dependencies first), two at a time.
 Materializing a view refreshes it CONCURRENTLY, so dashboards keep reading the previous rows until
 the new ones are committed; automation refreshes a view when what it reads changes, unless one of
 their blocking checks failed. A view's code_version is the hash of its file, so the UI marks a
@@ -9,8 +10,10 @@ view whose definition changed. The revenue reconciliation check runs in the same
 """
 
 import hashlib
+import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +39,7 @@ from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 PREVIEW_ROWS = 10
+REFRESH_CONNECTIONS = 2  # views of one wave refreshed at once (PostgreSQL does the work)
 
 
 @dataclass(frozen=True)
@@ -180,32 +184,78 @@ def _describe(cur: Any, view: AnalyticsView) -> tuple[int, str]:
     return rows, md_table([d.name for d in cur.description], cur.fetchall())
 
 
+def waves(views: Sequence[AnalyticsView]) -> list[list[AnalyticsView]]:
+    """`views` in waves: each wave reads only tables and views of earlier waves, so the views
+    of one wave can refresh at the same time (file order already puts dependencies first)."""
+    depth: dict[str, int] = {}
+    for view in VIEWS:
+        depth[view.name] = 1 + max((depth[d] for d in view.deps if d in depth), default=-1)
+    by_depth: dict[int, list[AnalyticsView]] = {}
+    for view in views:
+        by_depth.setdefault(depth[view.name], []).append(view)
+    return [by_depth[d] for d in sorted(by_depth)]
+
+
+def _refresh_all(conn: Any, connect: Callable[[], Any], views: Sequence[AnalyticsView]) -> dict:
+    """Refresh `views` wave by wave, on `conn` and up to REFRESH_CONNECTIONS - 1 more; returns
+    the seconds each took."""
+    spare: queue.SimpleQueue = queue.SimpleQueue()
+    spare.put(conn)
+    opened = []
+    try:
+        for _ in range(REFRESH_CONNECTIONS - 1):
+            extra = connect()
+            extra.autocommit = True
+            opened.append(extra)
+            spare.put(extra)
+
+        def refresh(view: AnalyticsView) -> float:
+            c = spare.get()
+            try:
+                with c.cursor() as cur:
+                    return _refresh(cur, view.name)
+            finally:
+                spare.put(c)
+
+        seconds: dict[str, float] = {}
+        with ThreadPoolExecutor(REFRESH_CONNECTIONS, thread_name_prefix="gcc-refresh") as pool:
+            for wave in waves(views):
+                seconds.update(zip([v.name for v in wave], pool.map(refresh, wave), strict=True))
+        return seconds
+    finally:
+        for extra in opened:
+            extra.close()
+
+
 def refresh_views(
-    context: AssetExecutionContext, conn: Any, timezone: str, selected: set[AssetKey]
+    context: AssetExecutionContext,
+    conn: Any,
+    connect: Callable[[], Any],
+    timezone: str,
+    selected: set[AssetKey],
 ) -> Iterator[MaterializeResult]:
     """Store the account time zone, then refresh the selected views concurrently (readers never
-    wait for it), in file order. When the zone changed every view is refreshed, so no dashboard
-    mixes two zones."""
+    wait for it), independent ones at the same time. When the zone changed every view is
+    refreshed, so no dashboard mixes two zones."""
     conn.autocommit = True  # REFRESH ... CONCURRENTLY cannot run in a transaction block
     with conn.cursor() as cur:
         cur.execute(query("analytics_set_timezone"), {"timezone": timezone})
         tz_changed = cur.fetchone() is not None
-        if tz_changed:
-            context.log.info(f"account time zone is now {timezone}; refreshing every view")
-        for view in VIEWS:
-            chosen = AssetKey(view.name) in selected
-            if not (chosen or tz_changed):
-                continue
-            seconds = _refresh(cur, view.name)
-            if not chosen:
-                continue
+    if tz_changed:
+        context.log.info(f"account time zone is now {timezone}; refreshing every view")
+    chosen = [v for v in VIEWS if AssetKey(v.name) in selected]
+    seconds = _refresh_all(conn, connect, VIEWS if tz_changed else chosen)
+    with conn.cursor() as cur:
+        for view in chosen:
             rows, preview = _describe(cur, view)
-            context.log.info(f"analytics.{view.name}: {rows} rows, refreshed in {seconds:.3f}s")
+            context.log.info(
+                f"analytics.{view.name}: {rows} rows, refreshed in {seconds[view.name]:.3f}s"
+            )
             yield MaterializeResult(
                 asset_key=view.name,
                 metadata={
                     "dagster/row_count": rows,
-                    "refresh_seconds": round(seconds, 4),
+                    "refresh_seconds": round(seconds[view.name], 4),
                     "preview": MetadataValue.md(preview),
                     "timezone": timezone,
                     "timezone_changed": tz_changed,
@@ -241,7 +291,9 @@ def analytics(
     context: AssetExecutionContext, warehouse: WarehouseResource, account: AccountResource
 ) -> Iterator[Any]:
     with warehouse.connection() as conn:
-        yield from refresh_views(context, conn, account.timezone, set(context.selected_asset_keys))
+        yield from refresh_views(
+            context, conn, warehouse.connect, account.timezone, set(context.selected_asset_keys)
+        )
         conn.autocommit = False
         yield from evaluate(context, conn, CHECKS, freshness_hours=account.freshness_hours)
 
