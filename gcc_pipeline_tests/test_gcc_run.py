@@ -91,6 +91,22 @@ def test_gcc_run_records_its_run_as_sync_job_in_the_instance_gcc_dev_opens(
     assert int(planned) == int(distinct) > 24 and last_run == "True"
 
 
+def test_the_views_are_refreshed_on_analyzed_tables(first_run, gcc_home) -> None:
+    """A first load fills every table at once; the views must not be planned on statistics
+    from before it (autovacuum analyzes in its own time)."""
+    conn = warehouse(gcc_home)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('jobs', "
+                "'job_status_history', 'payments', 'expenses', 'contacts', 'sales_reps') "
+                "AND coalesce(last_analyze, last_autoanalyze) IS NULL"
+            )
+            assert cur.fetchall() == []
+    finally:
+        conn.close()
+
+
 def test_a_second_gcc_run_catches_up_and_fetches_only_the_overlap(first_run, gcc_home) -> None:
     second = gcc_run(gcc_home)
 

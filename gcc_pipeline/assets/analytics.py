@@ -227,6 +227,19 @@ def _refresh_all(conn: Any, connect: Callable[[], Any], views: Sequence[Analytic
             extra.close()
 
 
+def analyze_stale_inputs(conn: Any) -> list[str]:
+    """ANALYZE the tables the views read whose statistics a load outdated, so the refresh is
+    planned on what the tables now hold, not on what they held before a bulk load."""
+    views = {v.name for v in VIEWS}
+    tables = sorted({d for v in VIEWS for d in v.deps} - views)
+    with conn.cursor() as cur:
+        cur.execute(query("stale_statistics"), {"tables": tables})
+        stale = [name for (name,) in cur.fetchall()]
+        for name in stale:
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+    return stale
+
+
 def refresh_views(
     context: AssetExecutionContext,
     conn: Any,
@@ -243,6 +256,8 @@ def refresh_views(
         tz_changed = cur.fetchone() is not None
     if tz_changed:
         context.log.info(f"account time zone is now {timezone}; refreshing every view")
+    if analyzed := analyze_stale_inputs(conn):
+        context.log.info(f"statistics refreshed before the views: {', '.join(analyzed)}")
     chosen = [v for v in VIEWS if AssetKey(v.name) in selected]
     seconds = _refresh_all(conn, connect, VIEWS if tz_changed else chosen)
     with conn.cursor() as cur:
