@@ -58,12 +58,13 @@ CASES = ("loopback", "api", "pg")
 def account_start(sandbox: SandboxProcess) -> str:
     """GCC_START_DATE of the bench: the month of the sandbox's oldest record (contacts predate
     their first job), so every load covers the whole account and any two compare equal."""
-    from gcc_pipeline.jobnimbus import JobNimbusClient
-    from gcc_pipeline.streams import STREAMS
+    from gcc_pipeline.jobnimbus import JobNimbusResource
+    from gcc_pipeline.pipeline_run import oldest_record
 
-    with JobNimbusClient(sandbox.base_url, KEY) as client:
-        dates = [at for s in STREAMS if (at := client.oldest(s)[1]) is not None]
-    return min(dates).date().replace(day=1).isoformat()
+    oldest = oldest_record(JobNimbusResource(api_key=KEY, base_url=sandbox.base_url))
+    if oldest is None:
+        raise RuntimeError("the sandbox has no record with a readable date")
+    return oldest.date().replace(day=1).isoformat()
 
 
 def years_earlier(start: str, years: int) -> str:

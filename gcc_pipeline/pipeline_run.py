@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -24,6 +24,9 @@ from gcc_pipeline.streams import STREAMS, all_tables
 from gcc_pipeline.sync.state import SyncState, read_states
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.server import connect
+
+if TYPE_CHECKING:
+    from gcc_pipeline.jobnimbus import JobNimbusResource
 
 JOB = "sync_job"
 
@@ -131,18 +134,18 @@ def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
     finally:
         conn.close()
     return plan_run(env.settings, states, full=full, since=since,
-                    oldest=lambda: oldest_record(env.settings))  # fmt: skip
+                    oldest=lambda: oldest_record(_jobnimbus(env.settings)))  # fmt: skip
 
 
-def oldest_record(settings: Settings) -> datetime | None:
+def _jobnimbus(settings: Settings) -> "JobNimbusResource":
+    from gcc_pipeline.resources import jobnimbus_resource
+
+    return jobnimbus_resource(settings, settings.jobnimbus_api_key or "")
+
+
+def oldest_record(jobnimbus: "JobNimbusResource") -> datetime | None:
     """The oldest window date over all streams (one request each, concurrently); None when
     unknown."""
-    from gcc_pipeline.jobnimbus import JobNimbusResource
-
-    jobnimbus = JobNimbusResource(
-        api_key=settings.jobnimbus_api_key or "", base_url=settings.jobnimbus_base_url,
-        requests_per_minute=settings.requests_per_minute, max_concurrency=settings.max_concurrency,
-    )  # fmt: skip
     answers = jobnimbus.oldest(STREAMS)
     if any(found and at is None for found, at in answers):
         return None  # a record with an unreadable date: where the data begins is unknown

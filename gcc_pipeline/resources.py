@@ -22,16 +22,21 @@ class AccountResource(ConfigurableResource):
     failure_webhook_url: str = ""
 
 
+def jobnimbus_resource(settings: Settings, api_key: str) -> JobNimbusResource:
+    """Steps get the key as `EnvVar("JOBNIMBUS_API_KEY")`; `gcc` itself, before a run, its value."""
+    return JobNimbusResource(
+        api_key=api_key,
+        base_url=settings.jobnimbus_base_url,
+        requests_per_minute=settings.requests_per_minute,
+        max_concurrency=settings.max_concurrency,
+    )
+
+
 def build_resources(settings: Settings | None = None) -> dict[str, object]:
     settings = settings or load_settings()
     webhook = EnvVar("GCC_FAILURE_WEBHOOK_URL") if settings.failure_webhook_url else ""
     return {
-        "jobnimbus": JobNimbusResource(
-            api_key=EnvVar("JOBNIMBUS_API_KEY"),
-            base_url=settings.jobnimbus_base_url,
-            requests_per_minute=settings.requests_per_minute,
-            max_concurrency=settings.max_concurrency,
-        ),
+        "jobnimbus": jobnimbus_resource(settings, EnvVar("JOBNIMBUS_API_KEY")),
         "warehouse": WarehouseResource(),
         "account": AccountResource(
             timezone=settings.timezone,

@@ -231,6 +231,15 @@ def test_backfilling_an_old_partition_after_newer_ones_regresses_nothing(
         conn.close()
 
 
+def checksums_of(urls: list[str]) -> list[dict]:
+    """The table checksums of each warehouse, in order."""
+    sums = []
+    for url in urls:
+        with psycopg2.connect(url) as conn:
+            sums.append(table_checksums(conn))
+    return sums
+
+
 def test_partitions_loaded_newest_first_converge_to_the_same_tables(
     pg_server_url: str,
 ) -> None:
@@ -244,10 +253,7 @@ def test_partitions_loaded_newest_first_converge_to_the_same_tables(
             full_backfill(server, urls[0])
             materialize_range(server, urls[1], middle, ANCHOR.date())
             materialize_range(server, urls[1], first, middle)
-        sums = []
-        for url in urls:
-            with psycopg2.connect(url) as conn:
-                sums.append(table_checksums(conn))
+        sums = checksums_of(urls)
         assert sums[0] == sums[1]
     finally:
         for url in urls:
@@ -317,10 +323,7 @@ def test_a_catch_up_after_the_company_changed_equals_a_fresh_full_load(pg_server
         # the changes (and the overlap), no more; then only the overlap of the new mark
         assert 0 < fetched(first) <= 3 * sum(changed.values())
         assert fetched(again) <= sum(changed.values()) // 10
-        sums = []
-        for url in urls:
-            with psycopg2.connect(url) as conn:
-                sums.append(table_checksums(conn))
+        sums = checksums_of(urls)
         assert sums[0] == sums[1]
     finally:
         for url in urls:
