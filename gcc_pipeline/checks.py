@@ -14,7 +14,8 @@ the raw jobs, not `jobs`, so they never wait for it.
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from dagster import (
@@ -30,6 +31,7 @@ from dagster import (
 )
 from psycopg2 import sql
 
+from gcc_pipeline import clock
 from gcc_pipeline.markdown import md_table
 from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.settings import Settings, load_settings
@@ -50,6 +52,7 @@ class CheckInputs:
     landed_streams: frozenset[str]  # streams this run landed (the raw_reconciled scope)
     freshness_hours: float
     blocking: bool  # whether the check being evaluated blocks its downstream
+    now: datetime = field(default_factory=clock.now)  # what "now" means for this evaluation
 
     def row(self, statement: str | sql.Composable, params: dict | None = None) -> dict[str, Any]:
         rows = self.rows(statement, params)
@@ -123,6 +126,37 @@ def mapping_snippet(gaps: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def gap_reason(gaps: Sequence[dict[str, Any]], blocking: bool) -> str:
+    """At most five lines a person acts on: each unmapped status with its jobs, and the YAML."""
+    shown = [
+        f"{g['workflow'] or g['record_type_name'] or g['record_type_id']} "
+        f"'{g['status_name'] if g['status_name'] is not None else '(none)'}': {g['job_count']} jobs"
+        for g in gaps
+    ]
+    more = f" and {len(shown) - 4} more (the UI lists all)" if len(shown) > 4 else ""
+    by_workflow: dict[str, list[str]] = {}
+    for g in gaps:
+        if g["status_name"] is not None:
+            workflow = (
+                g["workflow"] or g["record_type_name"] or f"record type {g['record_type_id']}"
+            )
+            by_workflow.setdefault(workflow, []).append(_yaml_scalar(g["status_name"]))
+    fixes = "; ".join(f"{w}: <stage>: [..., {', '.join(n)}]" for w, n in by_workflow.items())
+    unknown = [g for g in gaps if not g["workflow"]]
+    new_types = (
+        " (record types not in the mapping also need a record_types line)" if unknown else ""
+    )
+    held = "; the analytics views keep their last numbers" if blocking else ""
+    jobs = sum(g["job_count"] for g in gaps)
+    return "\n".join([
+        f"{len(gaps)} job status(es) have no stage ({jobs} jobs){held}:",
+        "; ".join(shown[:4]) + more,
+        "fix: in gcc_pipeline/stage_mappings.yaml append each to one stage of its workflow "
+        f"({', '.join(STAGES)}){new_types}, then run again:",
+        f"  workflows: {fixes}",
+    ])  # fmt: skip
+
+
 def _stage_mapping(inputs: CheckInputs) -> AssetCheckResult:
     gaps = inputs.rows(query("check_stage_mapping_gaps"))
     unmapped = sum(g["job_count"] for g in gaps)
@@ -132,6 +166,7 @@ def _stage_mapping(inputs: CheckInputs) -> AssetCheckResult:
         "blocking": inputs.blocking,
     }
     if gaps:
+        metadata["reason"] = MetadataValue.text(gap_reason(gaps, inputs.blocking))
         metadata["gaps"] = MetadataValue.md(
             md_table(
                 ["record type", "status name", "job count", "workflow", "listed by the API"],
@@ -290,8 +325,23 @@ def _history_consistent(inputs: CheckInputs) -> AssetCheckResult:
     )
 
 
+def _no_future_dates(inputs: CheckInputs) -> AssetCheckResult:
+    rows = inputs.rows(query("check_future_dates"))
+    ahead = [r for r in rows if r["future_dated"]]
+    metadata: dict[str, Any] = {"future_dated": sum(r["future_dated"] for r in ahead)}
+    if ahead:
+        metadata["streams"] = MetadataValue.md(
+            md_table(
+                ["stream", "records dated after the load began", "newest date", "load began"],
+                [(r["stream"], r["future_dated"], r["newest"].isoformat(),
+                  r["load_began"].isoformat()) for r in ahead],
+            )
+        )  # fmt: skip
+    return AssetCheckResult(passed=not ahead, severity=AssetCheckSeverity.WARN, metadata=metadata)
+
+
 def _jobs_fresh(inputs: CheckInputs) -> AssetCheckResult:
-    row = inputs.row(query("check_jobs_freshness"))
+    row = inputs.row(query("check_jobs_freshness"), {"now": inputs.now})
     limit = inputs.freshness_hours
     newest, lag = row["newest_date_updated"], row["lag_hours"]
     metadata: dict[str, Any] = {
@@ -448,6 +498,12 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
               "credits and refunds, archived and test records out, legacy in); unassigned money "
               "has its own '(unassigned)' row instead of vanishing.",
               _revenue_reconciles),
+        Check("jobnimbus_raw_events", "dates_not_ahead_of_the_load",
+              "The latest load of each stream landed no record dated after that load began. "
+              "WARN: such records (an API clock ahead of ours, a bad date) are kept, and the "
+              "stream's high-water mark never passes the load's start, so later catch-ups still "
+              "fetch everything changed meanwhile.",
+              _no_future_dates),
         Check("jobs", "jobs_fresh",
               "The newest job date_updated is at most GCC_FRESHNESS_HOURS (default 48) old: an "
               "older one means ingestion stalled (or the account was idle). WARN.",

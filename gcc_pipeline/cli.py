@@ -53,16 +53,24 @@ def _db_stop(args: argparse.Namespace) -> int:
 
 def _db_grant_reader(args: argparse.Namespace) -> int:
     from gcc_pipeline.environment import prepare
-    from gcc_pipeline.warehouse.roles import grant_reader, reader_config
+    from gcc_pipeline.warehouse.roles import grant_reader, reader_config, reader_url
+    from gcc_pipeline.warehouse.server import loopback_url
 
-    config = reader_config(
-        load_settings()
-    )  # before anything starts: a missing password is one line
+    settings = load_settings()
+    config = reader_config(settings)  # before anything starts: a bad role name is one line
     env = prepare(announce=say)
     done = grant_reader(env.target.warehouse_url, config)
     for warning in done.warnings:
         say(f"warning: {warning}")
     print(done.describe())
+    tcp = loopback_url(settings.home) if env.target.embedded else env.target.warehouse_url
+    if tcp:
+        print(reader_url(tcp, config, reveal=config.generated))
+    if config.generated:
+        say(
+            "the password was generated (GCC_READER_PASSWORD is not set) and is shown only in "
+            "the URL above: keep it, or set GCC_READER_PASSWORD and run this again"
+        )
     return 0
 
 

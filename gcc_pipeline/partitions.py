@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import BackfillPolicy, BetaWarning, MonthlyPartitionsDefinition, TimeWindow
 
+from gcc_pipeline import clock
 from gcc_pipeline.settings import Settings, load_settings
 
 _settings = load_settings()
@@ -30,9 +31,19 @@ def history_start(settings: Settings) -> datetime:
     )
 
 
+def _months_ahead(timezone: str) -> int:
+    """Months the clock is ahead of the operating system's (0 unless GCC_NOW pins it later):
+    Dagster lists partitions by the system clock, ours must reach the clock's current month."""
+    zone = ZoneInfo(timezone)
+    ours, system = clock.now().astimezone(zone), datetime.now(zone)
+    return max(0, (ours.year - system.year) * 12 + ours.month - system.month)
+
+
 # end_offset=1: the current month exists before it closes, so runs can write it.
 monthly_partitions = MonthlyPartitionsDefinition(
-    start_date=first_month(_settings), timezone=_settings.timezone, end_offset=1
+    start_date=first_month(_settings),
+    timezone=_settings.timezone,
+    end_offset=1 + _months_ahead(_settings.timezone),
 )
 
 # A backfill of any range is one run: a few dozen months cost Dagster a handful of batched
@@ -51,7 +62,15 @@ def beta_parameters() -> Iterator[None]:
 
 def latest_key(now: datetime | None = None) -> str:
     """The current month's partition key (at `now`, default: the clock's now)."""
-    return monthly_partitions.get_partition_keys(current_time=now)[-1]
+    moment = now or clock.now()
+    return monthly_partitions.get_partition_key_for_timestamp(moment.timestamp())
+
+
+def keys_through_now() -> list[str]:
+    """Every month from the first partition through the clock's current one."""
+    latest = latest_key()
+    keys = monthly_partitions.get_partition_keys(current_time=clock.now())
+    return [k for k in keys if k <= latest]
 
 
 def latest_window(now: datetime | None = None) -> TimeWindow:
@@ -61,7 +80,7 @@ def latest_window(now: datetime | None = None) -> TimeWindow:
 
 def month_key(when: datetime) -> str:
     """The partition key of the month holding `when` (clamped to the first partition)."""
-    keys = monthly_partitions.get_partition_keys()
+    keys = keys_through_now()
     key = monthly_partitions.get_partition_key_for_timestamp(
         max(when, history_start(_settings) + timedelta(seconds=1)).timestamp()
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from psycopg2 import sql
 
+from gcc_pipeline import clock
 from gcc_pipeline.console import root_cause
 from gcc_pipeline.environment import Environment
 from gcc_pipeline.failures import record_failure
@@ -90,9 +91,9 @@ def plan_run(
 ) -> RunPlan:
     """`oldest` (asked only for a whole load) is when the account's oldest record is dated: the
     run's partitions start at its month, since older months hold nothing to load or record."""
-    from gcc_pipeline.partitions import history_start, month_key, monthly_partitions
+    from gcc_pipeline.partitions import history_start, keys_through_now, month_key
 
-    keys = monthly_partitions.get_partition_keys()
+    keys = keys_through_now()
     first, last = keys[0], keys[-1]
     floor = history_start(settings)
     if since is not None:
@@ -119,12 +120,23 @@ def plan_run(
             first, last, {},
             f"{why}: every month from {first[:7]} to {last[:7]} ({len(keys)} partitions){note}",
         )  # fmt: skip
-    frontier = min(state.frontier for state in states.values())
-    return RunPlan(
-        last, last, {"incremental": True},
-        f"catching up from {_local(frontier, settings)} ({settings.timezone}); "
-        "each stream from its own high-water mark",
+    return RunPlan(last, last, {"incremental": True}, _catching_up(settings, states))
+
+
+def _catching_up(settings: Settings, states: dict[str, SyncState]) -> str:
+    """Where a catch-up starts: the earliest high-water mark (never after now), and the streams
+    that have none yet, which are read from their latest month rather than reloaded."""
+    now = clock.now()
+    marks = {name: min(s.high_water_mark, now) for name, s in states.items() if s.high_water_mark}
+    empty = sorted(set(states) - set(marks))
+    line = (
+        f"catching up from {_local(min(marks.values()), settings)} ({settings.timezone}), "
+        "each stream from its own high-water mark"
+        if marks else "catching up: no stream has a record yet"
     )  # fmt: skip
+    if empty:
+        line += f"; no record yet in {', '.join(empty)} (its latest month is read)"
+    return line
 
 
 def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
@@ -189,7 +201,9 @@ def run_sync(
         )
         for e in result.get_asset_check_evaluations()
     ]
-    errors = [_first_line(e) for e in result.all_events if e.is_step_failure]
+    errors = [
+        _first_line(e) for e in result.all_events if e.is_step_failure and not _check_failed(e)
+    ]
     if not result.success:
         conn = connect(env.target.warehouse_url)
         try:
@@ -205,6 +219,29 @@ def run_sync(
 
 def _first_line(event: dg.DagsterEvent) -> str:
     return f"{event.step_key or 'run'}: {root_cause(event.step_failure_data.error)}"
+
+
+def _check_failed(event: dg.DagsterEvent) -> bool:
+    """A step failed by its own blocking check: the check's result says why, not Dagster."""
+    error = event.step_failure_data.error
+    return bool(error) and error.cls_name == "DagsterAssetCheckFailedError"
+
+
+def check_lines(check: CheckOutcome) -> list[str]:
+    """A failed check in a few lines: its reason when it gives one, else its figures."""
+    lines = [f"  FAILED [{check.severity}] {check.asset}:{check.name}"]
+    reason = check.metadata.get("reason")
+    if reason:
+        return lines + [f"    {line}" for line in str(reason).splitlines()]
+    figures = [
+        f"{key}={value}"
+        for key, value in check.metadata.items()
+        if isinstance(value, int | float | bool) or (isinstance(value, str) and len(value) < 60)
+    ]
+    examples = check.metadata.get("examples") or check.metadata.get("missing_examples")
+    if isinstance(examples, list) and examples:
+        figures.append("examples " + " ".join(map(str, examples[:3])))
+    return [*lines, "    " + ", ".join(figures)] if figures else lines
 
 
 def _counts_statement() -> sql.Composed:
@@ -226,21 +263,17 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
         f"gcc run {'finished' if outcome.success else 'FAILED'} in {seconds:.1f} s "
         f"(Dagster run {outcome.run_id[:8]} of {JOB}; `gcc dev` shows it)"
     )
+    failed = [line for check in outcome.failed_checks for line in check_lines(check)]
     if not outcome.success:
-        return "\n".join(["", head, *(f"  {e}" for e in outcome.errors)])
-    lines = ["", head, "", "rows per table:"]
+        return "\n".join(["", head, *(f"  {e}" for e in outcome.errors), *failed])
+    lines = ["", head, "", "rows per table:", f"  {'table':<26}{'rows':>12}"]
     conn = connect(env.target.warehouse_url)
     try:
         with conn.cursor() as cur:
             cur.execute(_counts_statement())
             lines += [f"  {name:<26}{count:>12,}" for name, count in cur.fetchall()]
             passed = sum(c.passed for c in outcome.checks)
-            lines += ["", f"checks: {passed} passed, {len(outcome.failed_checks)} failed"]
-            for check in outcome.failed_checks:
-                lines.append(f"  FAILED [{check.severity}] {check.asset}:{check.name}")
-                for key, value in check.metadata.items():
-                    text = getattr(value, "md_str", None) or getattr(value, "text", None) or value
-                    lines += [f"    {key}: " + str(text).replace("\n", "\n      ")]
+            lines += ["", f"checks: {passed} passed, {len(outcome.failed_checks)} failed", *failed]
             if outcome.not_materialized:
                 lines += [
                     "",
@@ -249,15 +282,23 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
             cur.execute("SELECT to_regclass('analytics.revenue_by_month') IS NOT NULL")
             if cur.fetchone()[0]:
                 cur.execute(query("summary_revenue"))
-                lines += ["", "revenue, last months (net payments):"]
-                lines += [
-                    f"  {m:%Y-%m}  {_money(r):>16}  {n:>6} payments" for m, r, n in cur.fetchall()
-                ]
+                lines += ["", "revenue, last months (net payments):",
+                          f"  {'month':<9}{'revenue':>16}  {'payments':>8}"]  # fmt: skip
+                lines += [f"  {m:%Y-%m}  {_money(r):>16}  {n:>8}" for m, r, n in cur.fetchall()]
                 cur.execute(query("summary_pipeline"))
-                lines += ["", "pipeline by stage (active jobs):"]
+                lines += ["", "pipeline by stage (active jobs):",
+                          f"  {'stage':<30}{'jobs':>8}  {'approved estimates':>18}"]  # fmt: skip
                 lines += [
-                    f"  {s:<22}{n:>8,} jobs  {_money(v):>16}" for s, _, n, v in cur.fetchall()
+                    f"  {_stage_label(s):<30}{n:>8,}  {_money(v):>18}"
+                    for s, _, n, v in cur.fetchall()
                 ]
     finally:
         conn.close()
     return "\n".join(lines)
+
+
+def _stage_label(stage: str | None) -> str:
+    """The mapping's stage "None" (outside the funnel) must not read like a missing value."""
+    if stage is None:
+        return "(unmapped)"
+    return "None (outside the funnel)" if stage == "None" else stage

@@ -4,11 +4,12 @@ import argparse
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,17 @@ def start_sandbox_if_needed(settings: Settings, *, live: bool = False) -> Any:
     if not settings.uses_sandbox:
         say(f"JobNimbus: API at {settings.jobnimbus_base_url}")
         return None
-    from gcc_pipeline.sandbox import start_sandbox
+    from gcc_pipeline.sandbox.builtin import start_builtin
 
     box = settings.sandbox
     key = secrets.token_hex(16)
-    server = start_sandbox(
-        jobs=box.jobs, seed=box.seed, api_key=key, history_days=box.history_days,
-        live_minutes=box.live_minutes if live else None,
-    )  # fmt: skip
+    server = start_builtin(settings, key, live=live)
     export({"JOBNIMBUS_BASE_URL": server.base_url, "JOBNIMBUS_API_KEY": key})
-    lively = f"; its clock moves a day every {box.live_minutes:g} min" if live else ""
+    born = datetime.fromtimestamp(server.company.anchor, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lively = "; it lives in real time while this runs" if live else ""
     say(
-        f"JobNimbus: built-in sandbox at {server.base_url} ({box.jobs} jobs, seed {box.seed}"
-        f"{lively}); set JOBNIMBUS_API_KEY to read a real account"
+        f"JobNimbus: built-in sandbox at {server.base_url} ({box.jobs} jobs, seed {box.seed}, "
+        f"first served {born}{lively}); set JOBNIMBUS_API_KEY to read a real account"
     )
     return server
 
@@ -111,20 +110,28 @@ def _dev(args: argparse.Namespace) -> int:
         f"Dagster UI: http://{args.host}:{args.port}  (Ctrl-C stops it; runs log here at INFO, "
         "Dagster's own services only their warnings)"
     )
-    # DAGSTER_HOME = the project folder: dagster.yaml is read from there (its classes keep the
-    # state under GCC_HOME); the child gets its own session so a signal reaches the whole tree.
+    # DAGSTER_HOME under GCC_HOME, holding the project's dagster.yaml (its classes keep the state
+    # under GCC_HOME too): what Dagster writes there (.nux, .telemetry) stays out of the clone.
+    # The child gets its own session so a signal reaches the whole tree.
+    home = env.settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     runtime = env.settings.home / "runtime"  # platformdirs warns when XDG_RUNTIME_DIR is unset
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     environment = child_environment(
         {
-            "DAGSTER_HOME": str(PROJECT_ROOT),
+            "DAGSTER_HOME": str(home),
             "XDG_RUNTIME_DIR": str(runtime),
             # `dagster dev` still works and is what this project pins; its pointer to `dg dev`
             # (another package) is noise for our users.
             "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
         }
     )
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, start_new_session=True)
+    process = subprocess.Popen(
+        # cwd: DAGSTER_HOME, so Dagster finds no second dagster.yaml to warn about
+        command, cwd=home, env=environment, start_new_session=True,
+        preexec_fn=_default_stop_signals,
+    )  # fmt: skip
     try:
         return _supervise(process)
     finally:
@@ -132,14 +139,31 @@ def _dev(args: argparse.Namespace) -> int:
             server.stop()
 
 
+#: How long `dagster dev` gets to shut its webserver, daemon and code server down after Ctrl-C
+#: or SIGTERM; then the whole process group is terminated, then killed.
+STOP_GRACE_SECONDS = 6.0
+KILL_GRACE_SECONDS = 3.0
+
+
+def _default_stop_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM do what they normally do. A shell script's
+    background job, nohup or a CI runner starts us with SIGINT ignored; inherited, `dagster dev`
+    (which gives SIGTERM SIGINT's disposition) would then ignore both and never stop."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _supervise(process: subprocess.Popen) -> int:
     """Wait for `dagster dev`; on Ctrl-C or SIGTERM ask it to shut down (it stops the webserver,
-    daemon and code server), then make sure nothing of its tree is left."""
-    stopping = []
+    daemon and code server), and if it has not within the grace period, stop its whole process
+    group: a stop always ends, and nothing of the tree is left."""
+    stopping: list[int] = []
 
     def stop(signum: int, frame: object) -> None:
+        if not stopping:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGINT)
         stopping.append(signum)
-        process.send_signal(signal.SIGINT)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -148,13 +172,31 @@ def _supervise(process: subprocess.Popen) -> int:
                 code = process.wait(timeout=0.5)
                 break
             except subprocess.TimeoutExpired:
-                continue
+                if stopping:
+                    code = _stop_group(process)
+                    break
         return 0 if stopping else code
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # leftovers of the tree, if any
+
+
+def _stop_group(process: subprocess.Popen) -> int:
+    """Give the asked-to-stop child its grace period, then SIGTERM its group, then SIGKILL."""
+    for sig, grace in ((None, STOP_GRACE_SECONDS), (signal.SIGTERM, KILL_GRACE_SECONDS)):
+        if sig is not None:
+            say(f"`dagster dev` did not stop in time; sending {sig.name} to its process group")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, sig)
+        try:
+            return process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
 
 
 def add_parser(verbs: Any) -> None:

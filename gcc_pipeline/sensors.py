@@ -15,6 +15,7 @@ from dagster import (
     sensor,
 )
 
+from gcc_pipeline import clock
 from gcc_pipeline.failures import record_failure
 from gcc_pipeline.jobnimbus import JobNimbusResource
 from gcc_pipeline.jobs import ingest_job
@@ -38,7 +39,7 @@ CURSOR_SAFETY = timedelta(minutes=2)
 def jobnimbus_change_sensor(
     context: SensorEvaluationContext, jobnimbus: JobNimbusResource
 ) -> SensorResult | SkipReason:
-    now = datetime.now(UTC)
+    now = clock.now()
     if not context.cursor:
         # First tick: the initial load is `gcc run` or a backfill, not a sensor run.
         return SensorResult(cursor=json.dumps({"since": now.timestamp()}), skip_reason="cursor set")

@@ -37,7 +37,6 @@ class SandboxSettings:
     jobs: int = 2000
     seed: int = 1
     history_days: int = 365
-    live_minutes: float = 5.0  # `gcc dev`: the company's clock moves a day every this many minutes
 
 
 @dataclass(frozen=True)
@@ -104,13 +103,31 @@ def _timezone(name: str, value: str) -> str:
     return value
 
 
+def pinned_now(environ: Mapping[str, str] | None = None) -> datetime | None:
+    """GCC_NOW, the instant the clock is frozen at (tests, demos); None: the real clock."""
+    env = os.environ if environ is None else environ
+    raw = (env.get("GCC_NOW") or "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"GCC_NOW={raw!r} is not an ISO instant like 2026-12-31T23:59:00-06:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"GCC_NOW={raw!r} needs a UTC offset (e.g. -06:00 or Z)")
+    return moment.astimezone(UTC)
+
+
 def _start_date(env: Mapping[str, str]) -> str:
     start = (env.get("GCC_START_DATE") or "").strip() or DEFAULT_START_DATE
     try:
         parsed = date.fromisoformat(start)
     except ValueError:
         raise ConfigError(f"GCC_START_DATE={start!r} is not a YYYY-MM-DD date") from None
-    if parsed > datetime.now(UTC).date():
+    today = (pinned_now(env) or datetime.now(UTC)).date()
+    if parsed > today:
         raise ConfigError(f"GCC_START_DATE={start} is in the future: history starts before today")
     return parsed.isoformat()
 
@@ -172,7 +189,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             jobs=_int(env, "GCC_SANDBOX_JOBS", 2000, minimum=1),
             seed=_int(env, "GCC_SANDBOX_SEED", 1),
             history_days=_int(env, "GCC_SANDBOX_HISTORY_DAYS", 365, minimum=1),
-            live_minutes=_float(env, "GCC_SANDBOX_LIVE_MINUTES", 5.0),
         ),
         warehouse_url=env.get(WAREHOUSE_URL_ENV) or None,
         dagster_storage_url=env.get(DAGSTER_STORAGE_URL_ENV) or None,
@@ -180,13 +196,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def reader_password(environ: Mapping[str, str] | None = None) -> str:
-    """GCC_READER_PASSWORD, read only by `gcc db grant-reader` (never kept in Settings)."""
+def reader_password(environ: Mapping[str, str] | None = None) -> str | None:
+    """GCC_READER_PASSWORD, read only by `gcc db grant-reader` (never kept in Settings); None when
+    unset (a password is then generated and shown once)."""
     env = os.environ if environ is None else environ
-    password = env.get("GCC_READER_PASSWORD") or ""
-    if not password:
-        raise ConfigError("GCC_READER_PASSWORD is not set: export the reader role's password first")
-    return password
+    return env.get("GCC_READER_PASSWORD") or None
 
 
 def export(variables: Mapping[str, str]) -> None:

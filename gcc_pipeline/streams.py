@@ -30,6 +30,10 @@ class Table:
     reader_visible: bool = True  # `gcc db grant-reader` lets dashboards read it
     discriminator: str | None = None  # column naming the stream of a row, when several feed it
     after_upsert: str | None = None  # sql/load statement run on the ids each chunk upserted
+    # (column, stream) pairs: a row's id in `column` names a record of `stream`. After a load the
+    # records the warehouse lacks are fetched by id, so a payment whose job last changed before
+    # GCC_START_DATE still finds its job.
+    references: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,16 +62,19 @@ JOBS = Table(
     "Jobs with their stage from workflow_status_lookup (record type + status name) and flags "
     "that follow the stage; date_sold/date_completed come from job_status_history.",
     after_upsert="apply_stages",
+    references=(("primary_contact_id", "contacts"),),
 )
 PAYMENTS = Table(
     "payments",
     "Payments: job from related[type=job] (primary may be an invoice); net = total - credit.",
+    references=(("job_id", "jobs"), ("contact_id", "contacts")),
 )
 EXPENSES = Table(
     "expenses",
     "Job costs: one row per work order (labor, or subcontractor) and per material order "
     "(materials, vendor = supplier); amount = total_line_item_cost.",
     discriminator="source_entity",
+    references=(("job_id", "jobs"), ("contact_id", "contacts")),
 )
 STATUS_CHANGES = Table(
     "jobnimbus_status_changes",

@@ -7,6 +7,7 @@ from typing import Any
 
 import dagster as dg
 
+from gcc_pipeline import clock
 from gcc_pipeline.jobnimbus import JobNimbusResource
 from gcc_pipeline.partitions import month_key
 from gcc_pipeline.resources import AccountResource
@@ -108,11 +109,11 @@ def full_backfill(
     server: SandboxServer, warehouse_url: str, **kwargs: Any
 ) -> dg.ExecuteInProcessResult:
     """Every month from the company's first day through the current one (whole months)."""
-    latest = datetime.now(UTC).date()
+    latest = clock.now().date()
     return materialize_range(server, warehouse_url, first_day(server), latest, **kwargs)
 
 
 def catch_up(server: SandboxServer, warehouse_url: str, **kwargs: Any) -> dg.ExecuteInProcessResult:
     """What schedules and `gcc run` do after the first load: the current month, incrementally."""
-    latest = datetime.now(UTC).date()
+    latest = clock.now().date()
     return materialize_range(server, warehouse_url, latest, latest, incremental=True, **kwargs)

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dagster as dg
 import psycopg2
 
+from gcc_pipeline import clock
 from gcc_pipeline.jobnimbus import JobNimbusResource
 from gcc_pipeline.partitions import latest_key
 from gcc_pipeline.resources import AccountResource
@@ -21,7 +22,7 @@ KEY = "sensor-test-key"
 
 
 def recent_sandbox(days_ago: int = 2):
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
     anchor = today - timedelta(days=days_ago)
     return start_sandbox(jobs=150, seed=21, api_key=KEY, anchor=anchor, history_days=60), anchor
 

@@ -35,7 +35,7 @@ QUARANTINED = {
 # Payloads jsonb cannot hold are quarantined with an excerpt and no raw event.
 UNSTORABLE = {"jHOSTILENAN", "jHOSTILETEXT", "jHOSTILESURROGATE", "pHOSTILENAN", "pHOSTILETEXT"}
 STORED = {
-    "jobs": {"jHOSTILENULLS", "jHOSTILERTYPE", "jHOSTILEBIG", "jHOSTILEDUP"},
+    "jobs": {"jHOSTILENULLS", "jHOSTILERTYPE", "jHOSTILEBIG", "jHOSTILEDUP", "jHOSTILEFUTURE"},
     "payments": {"pHOSTILENULLS", "pHOSTILENOJOB", "pHOSTILEDUP"},
 }
 ENTITY = {"jobs": "job", "payments": "payment"}

@@ -4,13 +4,14 @@ every other check fails when its rule is broken by a direct SQL change."""
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import dagster as dg
 import psycopg2
 import pytest
 import yaml
 
+from gcc_pipeline import clock
 from gcc_pipeline.assets.analytics import ANALYTICS_ASSETS
 from gcc_pipeline.checks import STANDALONE_CHECKS, build_checks, mapping_snippet, standalone
 from gcc_pipeline.settings import load_settings
@@ -27,7 +28,7 @@ from gcc_pipeline_tests.pipeline import (
 
 HISTORY_DAYS = 90
 # The sandbox clock stands at ANCHOR, so "fresh" there means: no older than now - ANCHOR + 2 days.
-SANDBOX_FRESHNESS = str(int((datetime.now(UTC) - ANCHOR).total_seconds() // 3600) + 48)
+SANDBOX_FRESHNESS = str(int((clock.now() - ANCHOR).total_seconds() // 3600) + 48)
 
 ANALYTICS_KEYS = {k for a in ANALYTICS_ASSETS for k in a.keys}
 
@@ -52,7 +53,7 @@ def run(
         selection = dg.AssetSelection.all() - dg.AssetSelection.assets(*ANALYTICS_ASSETS)
         selection = selection | views if views else selection
     return materialize_range(
-        server, url, first_day(server), datetime.now(UTC).date(),
+        server, url, first_day(server), clock.now().date(),
         assets=[*assets, *checks], selection=selection, raise_on_error=False,
     )  # fmt: skip
 

@@ -17,12 +17,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gcc_pipeline import clock
 from gcc_pipeline.sandbox import FaultConfig, SandboxServer, start_sandbox
 from gcc_pipeline.settings import PROJECT_ROOT
 from gcc_pipeline_tests.test_gcc_dev import free_port
@@ -62,7 +63,7 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("daemon") / "state"
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
     sandbox = start_sandbox(jobs=60, seed=17, api_key=KEY, anchor=today, history_days=75)
     ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)} | {
@@ -153,7 +154,7 @@ LAUNCH_BACKFILL = """mutation($params: LaunchBackfillParams!) { launchPartitionB
 BACKFILL = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
   ... on PartitionBackfill { status runs(limit: 100) { runId status } } } }"""
 MONTHS = lambda n: [  # noqa: E731 - the last n months, as the UI lists partition names
-    (datetime.now(UTC).replace(day=1) - timedelta(days=31 * i)).replace(day=1).date().isoformat()
+    (clock.now().replace(day=1) - timedelta(days=31 * i)).replace(day=1).date().isoformat()
     for i in range(n)
 ]
 INGESTION = ["jobnimbus_raw_events", "contacts", "jobs", "payments", "expenses",

@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import pytest
 
+from gcc_pipeline import clock
 from gcc_pipeline.sandbox import start_sandbox
+from gcc_pipeline.sandbox.clock import LiveClock
 from gcc_pipeline.settings import PROJECT_ROOT
 
 
@@ -39,9 +42,17 @@ def graphql(port: int, text: str) -> dict:
         return json.load(response)["data"]
 
 
-@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell script's `gcc dev &` starts it
+
+
+@pytest.mark.parametrize(
+    ("stop_with", "started"),
+    [(signal.SIGTERM, None), (signal.SIGINT, None), (signal.SIGTERM, _ignore_sigint)],
+    ids=["SIGTERM", "Ctrl-C", "SIGTERM, started by a script with SIGINT ignored"],
+)
 def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
-    tmp_path: Path, stop_with: signal.Signals
+    tmp_path: Path, stop_with: signal.Signals, started
 ) -> None:
     port, home = free_port(), tmp_path / "state"
     ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL", "XDG_RUNTIME_DIR")
@@ -51,6 +62,7 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
     dev = subprocess.Popen(
         [sys.executable, "-m", "gcc_pipeline.cli", "dev", "--port", str(port)],
         env=env, cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        preexec_fn=started,
     )  # fmt: skip
     tree: list[psutil.Process] = []
     try:
@@ -69,7 +81,7 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
         assert len(tree) >= 3  # dagster dev, its webserver, daemon and code server
 
         dev.send_signal(stop_with)
-        assert dev.wait(timeout=90) == 0
+        assert dev.wait(timeout=10) == 0  # a bounded stop: grace period, then the group
     finally:
         if dev.poll() is None:  # a failed test: stop gcc dev and everything it started
             leftovers = psutil.Process(dev.pid).children(recursive=True)
@@ -85,6 +97,7 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
         probe.listen()
+    assert not (PROJECT_ROOT / ".nux").exists() or started is None  # Dagster's files: GCC_HOME
     output = log.read_text()
     noisy = [line for line in output.splitlines()
              if "Warning" in line or "DEBUG" in line or "will not be used" in line
@@ -92,14 +105,21 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
     assert noisy == [], "\n".join(noisy[:20])
 
 
-def test_the_built_in_sandbox_lives_when_asked() -> None:
-    server = start_sandbox(jobs=50, seed=3, api_key="live-key", live_minutes=0.05)
+def test_a_live_sandbox_follows_the_clock_and_never_runs_ahead_of_it() -> None:
+    born = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    server = start_sandbox(jobs=50, seed=3, api_key="live-key", anchor=born, future_days=30)
+    live = LiveClock(server.company, tick_seconds=0.05)
     try:
-        before = server.company.now
-        deadline = time.monotonic() + 30
-        while server.company.now == before:
-            assert time.monotonic() < deadline, "the clock never moved"
-            time.sleep(0.2)  # ok: polling with a deadline
-        assert server.company.now > before
+        with clock.pinned(born + timedelta(hours=30)) as later:
+            live.start()
+            deadline = time.monotonic() + 30
+            while server.company.now < later.timestamp():
+                assert time.monotonic() < deadline, "the company never caught up with the clock"
+                time.sleep(0.05)  # ok: polling with a deadline
+            time.sleep(0.3)  # ok: several more ticks at the same clock
+            assert server.company.now == int(later.timestamp())
+            newest = max(j["date_updated"] for j in server.company.records("jobs"))
+            assert newest <= later.timestamp()
     finally:
+        live.stop()
         server.stop()

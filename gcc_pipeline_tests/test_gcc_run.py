@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
@@ -127,6 +128,7 @@ def test_gcc_run_full_and_since_reload_what_they_say(first_run, gcc_home) -> Non
     assert "--full: every month from 2026-09" in full.stderr
     runs = list(ingestion_log(gcc_home).values())
     assert runs[-1]["fetched"] == runs[0]["fetched"]  # --full: everything again
+    assert runs[0]["by_id"] > 0 and runs[-1]["by_id"] == 0  # referenced records: once
     assert runs[0]["fetched"] > runs[-2]["fetched"] > runs[1]["fetched"]
 
 
@@ -146,11 +148,27 @@ def test_a_start_date_years_before_the_account_began_costs_nothing_extra(tmp_pat
     said = next(line for line in first.stderr.splitlines() if "first load" in line)
     assert "nothing in JobNimbus is older (GCC_START_DATE 2019-01-01)" in said
     partitions = int(said.split(" partitions")[0].rsplit("(", 1)[1])
-    assert partitions <= 14  # a year of history, not 95 months
+    assert partitions == months_of_the_sandbox_company(home)  # about a year, not 95 months
     assert second.returncode == 0, second.stderr[-3000:]
     assert "catching up from" in second.stderr
     assert runs[0]["requests"] < 6 * partitions + 40  # only the months that hold records
     assert runs[1]["requests"] == 6
+
+
+def months_of_the_sandbox_company(home: Path) -> int:
+    """Months from the built-in company's oldest record through the clock's current month, from
+    the same company built here (its anchor is kept in GCC_HOME)."""
+    from gcc_pipeline import clock
+    from gcc_pipeline.sandbox import Company, CompanyConfig
+    from gcc_pipeline.sandbox.builtin import FUTURE_DAYS, anchor
+    from gcc_pipeline.streams import STREAMS
+
+    company = Company(CompanyConfig(jobs=80, seed=1, history_days=365, anchor=anchor(home),
+                                    future_days=FUTURE_DAYS))  # fmt: skip
+    company.advance_to(clock.timestamp())
+    oldest = min(r[s.window_field] for s in STREAMS for r in company.records(s.name))
+    first, now = datetime.fromtimestamp(oldest, UTC), clock.now()
+    return (now.year - first.year) * 12 + now.month - first.month + 1
 
 
 def gcc_run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
@@ -161,19 +179,21 @@ def gcc_run(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess
 
 
 def ingestion_log(home: Path, **extra: str) -> dict[str, dict[str, int]]:
-    """Per run, in order: requests and records fetched (from the warehouse's ingestion log)."""
+    """Per run, in order: requests, records fetched by windows, and records fetched by id because
+    other rows referenced them (from the warehouse's ingestion log)."""
     code = (
         "import json; from gcc_pipeline.settings import load_settings\n"
         "from gcc_pipeline.warehouse.server import connect, resolve_target\n"
         "c = connect(resolve_target(load_settings()).warehouse_url); cur = c.cursor()\n"
-        "cur.execute('SELECT run_id, sum(requests), sum(fetched) FROM jobnimbus_ingestion_log "
+        "cur.execute('SELECT run_id, sum(requests), sum(fetched) FILTER (WHERE window_start IS "
+        "NOT NULL), sum(fetched) FILTER (WHERE window_start IS NULL) FROM jobnimbus_ingestion_log "
         "GROUP BY run_id ORDER BY min(id)')\n"
-        "print(json.dumps([[r, int(q), int(f)] for r, q, f in cur.fetchall()]))"
+        "print(json.dumps([[r, int(q), int(f), int(i or 0)] for r, q, f, i in cur.fetchall()]))"
     )
     shown = subprocess.run([sys.executable, "-c", code], env=gcc_env(home, **extra),
                            capture_output=True, text=True, cwd=PROJECT_ROOT,
                            check=True)  # fmt: skip
-    return {r: {"requests": q, "fetched": f} for r, q, f in json.loads(shown.stdout)}
+    return {r: {"requests": q, "fetched": f, "by_id": i} for r, q, f, i in json.loads(shown.stdout)}
 
 
 def test_a_rejected_api_key_fails_at_once_in_one_line_without_the_key(tmp_path: Path) -> None:

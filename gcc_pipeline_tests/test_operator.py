@@ -5,11 +5,12 @@ import os
 import socket
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from gcc_pipeline import clock
 from gcc_pipeline.settings import PROJECT_ROOT
 
 
@@ -31,7 +32,7 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     return errors[0]
 
 
-TOMORROW = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+TOMORROW = (clock.now().date() + timedelta(days=1)).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_a_real_account_reports_in_its_own_time_zone_or_refuses_to_guess(tmp_pat
     from account/settings); an account that does not state one stops `gcc run` in one line."""
     from gcc_pipeline.sandbox import start_sandbox
 
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     server = start_sandbox(jobs=20, seed=4, api_key="tz-key-0001", anchor=today, history_days=20)
     env = {"JOBNIMBUS_API_KEY": "tz-key-0001", "JOBNIMBUS_BASE_URL": server.base_url,
            "GCC_START_DATE": (today - timedelta(days=25)).isoformat()}  # fmt: skip

@@ -27,7 +27,7 @@ def whole_load(run: TimeWindow, *, latest: bool, oldest=None):
     floor = month("2024-01-01").start  # GCC_START_DATE of the tests
     return plan_stream(JOBS, run, includes_latest=latest, floor=floor, state=None,
                        incremental=False, since=None, overlap=timedelta(minutes=30),
-                       oldest=oldest)  # fmt: skip
+                       now=run.end, oldest=oldest)  # fmt: skip
 
 
 def starts(plan) -> list[str]:
@@ -85,12 +85,26 @@ def test_a_catch_up_in_a_new_month_starts_at_the_high_water_mark_of_the_last_one
     state = SyncState("jobs", month("2024-01-01").start, mark, mark, "earlier-run")
     plan = plan_stream(JOBS, month("2024-04-01"), includes_latest=True,
                        floor=month("2024-01-01").start, state=state, incremental=True,
-                       since=None, overlap=timedelta(minutes=30))  # fmt: skip
+                       since=None, overlap=timedelta(minutes=30),
+                       now=month("2024-04-01").start + timedelta(hours=8))  # fmt: skip
 
     assert [(w.start, w.end, w.partition_key) for w in plan.windows] == [
         (mark - timedelta(minutes=30), None, "2024-04-01")
     ]
     assert plan.since <= state.frontier  # what lets the high-water mark advance
+
+
+def test_a_high_water_mark_stored_in_the_future_is_not_believed() -> None:
+    """A mark written ahead of the clock (by a version that let future-dated records move it)
+    would skip every change made before that moment: the catch-up starts at now instead."""
+    now = month("2024-04-01").start + timedelta(days=6, hours=19, minutes=17)
+    ahead = now + timedelta(hours=18, minutes=24)
+    state = SyncState("jobs", month("2024-01-01").start, ahead, now, "earlier-run")
+    plan = plan_stream(JOBS, month("2024-04-01"), includes_latest=True,
+                       floor=month("2024-01-01").start, state=state, incremental=True,
+                       since=None, overlap=timedelta(minutes=60), now=now)  # fmt: skip
+
+    assert [w.start for w in plan.windows] == [now - timedelta(minutes=60)]
 
 
 def test_the_oldest_record_is_asked_for_with_one_request() -> None:

@@ -34,6 +34,7 @@ import dagster as dg
 import psycopg2
 import pytest
 
+from gcc_pipeline import clock
 from gcc_pipeline.assets.analytics import VIEWS
 from gcc_pipeline.partitions import month_key
 from gcc_pipeline.sandbox import FaultConfig, SandboxServer
@@ -179,7 +180,7 @@ def count_requests(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Ta
 
 def days(server: SandboxServer) -> tuple[date, date]:
     """Every month of the company: its first day through today."""
-    return first_day(server), datetime.now(UTC).date()
+    return first_day(server), clock.now().date()
 
 
 def _noon(day: date) -> datetime:

@@ -24,6 +24,7 @@ import dagster as dg
 import psycopg2
 import pytest
 
+from gcc_pipeline import clock
 from gcc_pipeline.assets.analytics import VIEWS
 from gcc_pipeline.assets.reconciliation import reconciliation
 from gcc_pipeline.partitions import latest_key, month_key
@@ -257,7 +258,7 @@ def test_gcc_run_on_a_real_key_leaves_it_out_of_output_instance_and_warehouse(
 ) -> None:
     """The production path: JOBNIMBUS_API_KEY set, POSTGRES_URL set, Dagster's storage in
     PostgreSQL. (A rejected key through `gcc run` is test_gcc_run.py's.)"""
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     server = start_sandbox(jobs=12, seed=3, api_key=KEY, anchor=today, history_days=3)
     home = tmp_path / "state"
     try:
@@ -513,15 +514,21 @@ def test_gcc_db_grant_reader(scratch_url: str, tmp_path: Path) -> None:
     role = f"gcc_reader_t_{uuid.uuid4().hex[:8]}"
     env = {"GCC_HOME": str(tmp_path), "POSTGRES_URL": scratch_url, "GCC_READER_ROLE": role}
     try:
-        missing = gcc("db", "grant-reader", env=env)
-        assert missing.returncode == 2
-        assert missing.stderr.strip() == (
-            "gcc: error: GCC_READER_PASSWORD is not set: export the reader role's password first"
-        )
+        # No password given: one is generated and shown once, in the reader's URL, which works.
+        generated = gcc("db", "grant-reader", env=env)
+        assert generated.returncode == 0, generated.stderr
+        url = generated.stdout.strip().splitlines()[-1]
+        assert url.startswith(f"postgresql://{role}:") and "***" not in url
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_user")
+            assert cur.fetchone()[0] == role
+        assert "password was generated" in generated.stderr
+
         env["GCC_READER_PASSWORD"] = READER_PASSWORD
         first, second = gcc("db", "grant-reader", env=env), gcc("db", "grant-reader", env=env)
         assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-        assert f"'{role}' created" in first.stdout and f"'{role}' updated" in second.stdout
+        assert f"'{role}' updated" in first.stdout and f"'{role}' updated" in second.stdout
+        assert f"postgresql://{role}:***@" in first.stdout  # a password of yours is not shown
         assert leaks({"first": first.stdout + first.stderr,
                       "second": second.stdout + second.stderr}) == []  # fmt: skip
         assert "grant-reader" in gcc("db", "--help", env=env).stdout

@@ -27,6 +27,7 @@ from dagster import (
 )
 from psycopg2 import sql
 
+from gcc_pipeline import clock
 from gcc_pipeline.assets.conventions import table_spec
 from gcc_pipeline.checks import checks_on, evaluate
 from gcc_pipeline.jobnimbus import AuthError, JobNimbusResource, NotFoundError
@@ -79,7 +80,7 @@ def _specs() -> list[AssetSpec]:
 
 
 SPECS = _specs()
-CHECKS = checks_on(t.name for t in stream_tables())
+CHECKS = checks_on([RAW_EVENTS, *(t.name for t in stream_tables())])
 
 
 def selected_streams(keys: set[AssetKey]) -> tuple[Stream, ...]:
@@ -114,7 +115,7 @@ def _plans(
     plan = functools.partial(
         plan_stream, run=run, includes_latest=includes_latest, floor=_floor(account),
         incremental=config.incremental, since=since,
-        overlap=timedelta(minutes=config.overlap_minutes),
+        overlap=timedelta(minutes=config.overlap_minutes), now=clock.now(),
     )  # fmt: skip
     plans = [plan(s, state=states.get(s.name)) for s in streams]
     if all(len(p.windows) <= 1 for p in plans):
@@ -169,6 +170,7 @@ def _table_result(
         "run_requests": sum(r.requests for r in results),
         "run_retries": sum(r.retries for r in results),
         "fetched_from": "; ".join(f"{r.plan.stream.name}: {r.plan.reason}" for r in results),
+        "run_fetched_by_id": sum(r.referenced_fetched for r in results),
         "high_water_mark": "; ".join(
             f"{r.plan.stream.name}: {r.state.high_water_mark.isoformat()}"
             for r in results
@@ -261,10 +263,13 @@ with beta_parameters():
                 )  # fmt: skip
                 for result in load.run():
                     landed[result.plan.stream.name] = result
-                    s = result.stats
+                    by_id = (
+                        f", {result.referenced_fetched} of them by id (referenced by other rows)"
+                        if result.by_id else ""
+                    )  # fmt: skip
                     context.log.info(
-                        f"{result.plan.stream.name}: {s.fetched} fetched in {result.requests} "
-                        f"requests ({len(result.windows)} windows); {s.as_metadata()}"
+                        f"{result.plan.stream.name}: {result.stats.describe()} "
+                        f"({result.requests} requests, {len(result.windows)} windows{by_id})"
                     )
             except (AuthError, NotFoundError) as exc:
                 raise Failure(str(exc), allow_retries=False) from None

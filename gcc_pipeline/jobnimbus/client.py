@@ -16,9 +16,11 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 OFFSET_CAP = 10_000
 #: Largest page the API serves.
 MAX_PAGE_SIZE = 1_000
+#: jnids asked for in one list query (a `terms` filter): the filter travels in the URL, and 100
+#: ids keep it near 2 KB, well inside what proxies in front of an API accept.
+IDS_PER_REQUEST = 100
 USERS_PATH = "/account/users"
 SETTINGS_PATH = "/account/settings"
 USER_AGENT = "gcc-pipeline/0.1"
@@ -80,6 +85,29 @@ class _Retry(Retry):
             except ValueError:
                 return 0.0
             return min(max(seconds, 0.0), float(self.retry_after_max))
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def transport_reason(exc: BaseException, base_url: str) -> str:
+    """What went wrong under requests' and urllib3's wrappers, whole and short: "cannot connect
+    to 127.0.0.1:9 (Connection refused)", "timed out", rather than a cut pool repr."""
+    host = urlsplit(base_url).netloc or base_url
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.Timeout):
+        kind = "connecting" if isinstance(exc, requests.exceptions.ConnectTimeout) else "reading"
+        return f"timed out {kind} {host}"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS to {host} failed ({excerpt(text.rsplit(': ', 1)[-1], 120)})"
+    found = _ERRNO.search(text)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if found:
+            return f"cannot connect to {host} ({found.group(1).strip()})"
+        if "RemoteDisconnected" in text or "Connection aborted" in text:
+            return f"{host} closed the connection without answering"
+        return f"cannot connect to {host} ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {excerpt(text)}"
 
 
 def to_epoch(value: datetime) -> int:
@@ -264,6 +292,25 @@ class JobNimbusClient:
             jnid = record.get("jnid") if isinstance(record, dict) else None
             if jnid is not None:  # a record without an id cannot be reconciled
                 yield str(jnid), _date(record, "date_updated") or 0
+
+    def fetch_ids(self, listing: Listing, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The records with these jnids (whatever their dates), by list queries with a `terms`
+        filter on `jnid`: one request per 100 ids, however long ago the records changed. An id
+        the API does not list (a hard-deleted record) is simply not yielded."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        for start in range(0, len(wanted), IDS_PER_REQUEST):
+            batch = wanted[start : start + IDS_PER_REQUEST]
+            params = self._list_params(listing, None, None, offset=0, size=len(batch))
+            must = json.loads(params.get("filter", '{"must": []}'))["must"]
+            must.append({"terms": {"jnid": batch}})
+            params["filter"] = json.dumps({"must": must}, separators=(",", ":"))
+            data = self._get(listing.name, listing.path, params, _list_shape(listing))
+            asked = set(batch)
+            for record in data[listing.list_key]:
+                if isinstance(record, dict) and record.get("jnid") in asked:
+                    asked.discard(record["jnid"])  # each id once, whatever the server repeats
+                    self._bump(listing.name, "records")
+                    yield record
 
     def count(
         self, listing: Listing, start: datetime | None = None, end: datetime | None = None
@@ -474,7 +521,7 @@ class JobNimbusClient:
         except requests.RequestException as exc:
             error = JobNimbusError(
                 f"JobNimbus request to {path} failed after retries: "
-                f"{type(exc).__name__}: {self._redact(excerpt(str(exc)))}",
+                f"{self._redact(transport_reason(exc, self.base_url))}",
                 path=path,
             )
         self._bump(name, "retries", max(0, state.total or 0))

@@ -1,31 +1,31 @@
-"""A living sandbox: the company's clock moves on by itself, so new leads, status moves and
-payments keep arriving while `gcc dev` runs (the sensors and schedules then see real change)."""
+"""A living sandbox: the company's clock follows the pipeline's clock (`gcc_pipeline.clock`), so
+new leads, status moves and payments arrive as real time passes while `gcc dev` runs, and no
+record is ever dated after the moment it is served."""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING
 
+from gcc_pipeline import clock
+
 if TYPE_CHECKING:
     from .company import Company
 
 
 class LiveClock:
-    """Advances the company by a day every `day_minutes` real minutes, in small steps."""
+    """Moves the company up to the clock's now every `tick_seconds` (never ahead of it)."""
 
-    def __init__(
-        self, company: Company, *, day_minutes: float, tick_seconds: float | None = None
-    ) -> None:
-        if day_minutes <= 0:
-            raise ValueError("day_minutes must be positive")
-        tick_seconds = tick_seconds or min(15.0, day_minutes * 15.0)  # about 4 steps a day or more
+    def __init__(self, company: Company, *, tick_seconds: float = 15.0) -> None:
+        if tick_seconds <= 0:
+            raise ValueError("tick_seconds must be positive")
         self.company = company
-        self.step_days = tick_seconds / (day_minutes * 60.0)
         self.tick_seconds = tick_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="sandbox-clock")
 
     def start(self) -> None:
+        self.company.advance_to(clock.timestamp())
         if not self._thread.is_alive():
             self._thread.start()
 
@@ -34,4 +34,4 @@ class LiveClock:
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds):
-            self.company.advance(self.step_days)
+            self.company.advance_to(clock.timestamp())

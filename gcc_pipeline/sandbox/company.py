@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from gcc_pipeline import clock
 from gcc_pipeline.streams import STREAMS
 
 from . import records
@@ -54,9 +55,8 @@ VALUE = {
 EDIT_NONE, EDIT_TAG, EDIT_ARCHIVE, EDIT_DELETE = 0, 1, 2, 3
 
 
-def _midnight_today() -> datetime:
-    now = datetime.now(UTC)
-    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+def _this_minute() -> datetime:
+    return clock.now().replace(second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class CompanyConfig:
 
     jobs: int = 2000
     seed: int = 1
-    anchor: datetime | None = None  # None: today's midnight UTC
+    anchor: datetime | None = None  # None: the clock's current minute
     history_days: int = 730
     unmapped_status_share: float = 0.0
     hostile: bool = False
@@ -104,7 +104,7 @@ class Company:
     def __init__(self, cfg: CompanyConfig | None = None) -> None:
         cfg = cfg or CompanyConfig()
         if cfg.anchor is None:
-            cfg = CompanyConfig(**{**cfg.__dict__, "anchor": _midnight_today()})
+            cfg = CompanyConfig(**{**cfg.__dict__, "anchor": _this_minute()})
         anchor = cfg.anchor
         assert anchor is not None
         if anchor.tzinfo is None:
@@ -443,13 +443,29 @@ class Company:
             if hs
         }
 
+    @property
+    def timeline_end(self) -> int:
+        """The last moment the drawn timeline covers (anchor + future_days)."""
+        return self.anchor + self.cfg.future_days * DAY
+
+    def advance_to(self, moment: float) -> dict[str, int]:
+        """Move the clock up to `moment` (Unix seconds); a moment already passed changes nothing."""
+        with self._lock:
+            if int(moment) <= self._state.now:
+                return dict.fromkeys(RESOURCES, 0)
+            return self._move(int(moment))
+
     def advance(self, days: float = 1.0) -> dict[str, int]:
         """Move the clock; returns per resource the records created or changed."""
         if days < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
+            return self._move(self._state.now + round(days * DAY))
+
+    def _move(self, to: int) -> dict[str, int]:
+        with self._lock:
             old = self._state
-            new = records.State(self, old.now + round(days * DAY))
+            new = records.State(self, to)
             out = {}
             for r in RESOURCES:
                 before, after = old.du_all(r), new.du_all(r)

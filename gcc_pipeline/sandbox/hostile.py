@@ -1,7 +1,9 @@
 """A small corpus of malformed job and payment records, for robustness tests (``hostile=True``).
 
 Every record has an int ``date_updated`` inside the history window, so a plain window fetch
-returns it; the damage is elsewhere in the payload.
+returns it; the damage is elsewhere in the payload. One exception: a job whose ``date_updated``
+lies a year ahead of its company's clock (a date typed wrong, a device clock gone wrong), which
+must neither be lost nor make later catch-ups skip what changes before that date.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def build_hostile(co: Company) -> dict[str, list[Hostile]]:
     # hold two faults and are stopped by the first one checked).
     job("jHOSTILESURROGATE", name="unpaired \udc00 surrogate only")
     job("jHOSTILEMSEPOCH", date_status_change=1_700_000_000_000)
+    job("jHOSTILEFUTURE", name="job last updated a year from now",
+        date_updated=co.anchor + 400 * 86400)  # fmt: skip
 
     pays: list[dict[str, Any]] = []
 

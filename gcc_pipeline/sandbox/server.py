@@ -387,7 +387,8 @@ class SandboxServer:
 
 
 def parse_anchor(anchor: datetime | date | str | None) -> datetime | None:
-    """None, a date, a datetime or 'YYYY-MM-DD' -> an aware UTC datetime (None = today)."""
+    """None, a date, a datetime or 'YYYY-MM-DD' -> an aware UTC datetime (None: the clock's
+    current minute)."""
     if anchor is None:
         return None
     if isinstance(anchor, str):
@@ -405,21 +406,21 @@ def start_sandbox(
     faults: FaultConfig | str | None = None,
     anchor: datetime | date | str | None = None,
     host: str = "127.0.0.1",
-    live_minutes: float | None = None,
+    live: bool = False,
     latency_ms: float = 0.0,
     **config: Any,
 ) -> SandboxServer:
     """Build a company and serve it; returns the started server (call ``stop()``).
 
-    ``live_minutes``: the company's clock moves a day every that many real minutes (leads,
-    status moves and payments keep arriving), until the server stops. ``latency_ms``: a delay
-    before each API answer (a distant API)."""
+    ``live``: the company's clock follows the pipeline's clock (``gcc_pipeline.clock``), so
+    leads, status moves and payments arrive as time passes, until the server stops; it never
+    runs ahead. ``latency_ms``: a delay before each API answer (a distant API)."""
     cfg = CompanyConfig(jobs=jobs, seed=seed, anchor=parse_anchor(anchor), **config)
     if isinstance(faults, str):
         faults = FaultConfig.parse(faults)
     server = SandboxServer(
         Company(cfg), api_key=api_key, host=host, port=port, faults=faults, latency_ms=latency_ms
     )
-    if live_minutes:
-        server.clock = LiveClock(server.company, day_minutes=live_minutes)
+    if live:
+        server.clock = LiveClock(server.company)
     return server.start()

@@ -13,13 +13,17 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import zip_longest
 from typing import Any
 
+from psycopg2 import sql
+
+from gcc_pipeline import clock
 from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
+from gcc_pipeline.streams import Stream
 from gcc_pipeline.sync.plan import StreamPlan, Window
 from gcc_pipeline.sync.read_ahead import read_ahead
 from gcc_pipeline.sync.state import SyncState, advance
@@ -31,6 +35,8 @@ Connect = Callable[[], Any]
 #: Windows in progress beyond the requests in flight: while these land a chunk (CPU and SQL), the
 #: other threads' requests keep every one of the `max_concurrency` request slots busy.
 LANDERS = 2
+#: Rounds of fetching referenced records: jobs a payment names, then contacts those jobs name.
+REFERENCE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -48,21 +54,34 @@ class StreamResult:
     windows: list[WindowResult] = field(default_factory=list)
     state: SyncState | None = None
     waited_seconds: float = 0.0  # for another run landing the same stream
+    by_id: list[WindowResult] = field(default_factory=list)  # records other rows referenced
 
     @property
     def stats(self) -> LandingStats:
+        total = LandingStats()
+        for w in (*self.windows, *self.by_id):
+            total.add(w.stats)
+        return total
+
+    @property
+    def window_stats(self) -> LandingStats:
+        """What the windows landed (the high-water mark follows these, not fetches by id)."""
         total = LandingStats()
         for w in self.windows:
             total.add(w.stats)
         return total
 
     @property
+    def referenced_fetched(self) -> int:
+        return sum(w.stats.fetched for w in self.by_id)
+
+    @property
     def requests(self) -> int:
-        return sum(w.requests for w in self.windows)
+        return sum(w.requests for w in (*self.windows, *self.by_id))
 
     @property
     def retries(self) -> int:
-        return sum(w.retries for w in self.windows)
+        return sum(w.retries for w in (*self.windows, *self.by_id))
 
 
 class _Worker(threading.local):
@@ -93,6 +112,7 @@ class Load:
         self._local = _Worker()
         self._opened: list[Any] = []
         self._opened_lock = threading.Lock()
+        self.began = clock.now()  # reset when `run` starts: no mark may pass it
 
     # ---------------------------------------------------------------- per-thread resources
 
@@ -124,20 +144,29 @@ class Load:
     # ---------------------------------------------------------------- one window
 
     def _land(self, window: Window) -> WindowResult:
-        client, conn = self._client(), self._conn()
-        name = window.stream.name
-        before = client.stats.get(name, {})
-        started, clock = datetime.now(UTC), time.perf_counter()
-        lander = Lander(
-            conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
-            chunk_size=self.chunk_size,
-        )  # fmt: skip
+        client = self._client()
         pages = client.iter_window(window.stream, window.start, window.end)
         # One landing chunk read ahead: the next pages are on their way while this chunk lands.
         ahead = read_ahead(
             pages, batch=client.page_size, depth=max(2, self.chunk_size // client.page_size)
         )
-        stats = lander.land(ahead)
+        return self._land_records(window, ahead)
+
+    def _land_ids(self, stream: Stream, ids: list[str], partition_key: str) -> WindowResult:
+        """Records named by id (a window without dates, logged with NULL bounds)."""
+        window = Window(stream, start=None, end=None, partition_key=partition_key)
+        return self._land_records(window, self._client().fetch_ids(stream, ids))
+
+    def _land_records(self, window: Window, records: Iterator[dict[str, Any]]) -> WindowResult:
+        client, conn = self._client(), self._conn()
+        name = window.stream.name
+        before = client.stats.get(name, {})
+        started, ticks = clock.now(), time.perf_counter()
+        lander = Lander(
+            conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
+            chunk_size=self.chunk_size, began=self.began,
+        )  # fmt: skip
+        stats = lander.land(records)
         after = client.stats.get(name, {})
         requests = after.get("requests", 0) - before.get("requests", 0)
         retries = after.get("retries", 0) - before.get("retries", 0)
@@ -149,16 +178,17 @@ class Load:
                  "retries": retries, "max_date_updated": stats.high_water, "started_at": started,
                  **stats.as_metadata()},
             )  # fmt: skip
-        return WindowResult(window, stats, requests, retries, time.perf_counter() - clock)
+        return WindowResult(window, stats, requests, retries, time.perf_counter() - ticks)
 
     # ---------------------------------------------------------------- the whole load
 
     def run(self) -> Iterator[StreamResult]:
-        """Yield each stream's result once all its windows landed and its state advanced."""
+        """Land every window, then the records they reference that the warehouse lacks; then
+        yield each stream's result with its state advanced."""
+        self.began = clock.now()
         lock_conn = self.connect()
         lock_conn.autocommit = True
         results = {p.stream.name: StreamResult(p) for p in self.plans}
-        pending_windows = {p.stream.name: len(p.windows) for p in self.plans}
         try:
             self._lock_streams(lock_conn, results)
             with ThreadPoolExecutor(
@@ -167,29 +197,70 @@ class Load:
                 # Month by month across streams: a large stream's windows (CPU-bound landing)
                 # and small ones (mostly waiting on the API) overlap from start to end.
                 months = zip_longest(*(p.windows for p in self.plans))
-                futures: dict[Future[WindowResult], Window] = {
-                    pool.submit(self._land, w): w for month in months for w in month if w
-                }
-                for name, count in pending_windows.items():
-                    if count == 0:  # nothing to fetch (a range before the stream's start)
-                        yield self._finish(lock_conn, results[name])
-                try:
-                    while futures:
-                        done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            window = futures.pop(future)
-                            result = results[window.stream.name]
-                            result.windows.append(future.result())
-                            pending_windows[window.stream.name] -= 1
-                            if pending_windows[window.stream.name] == 0:
-                                yield self._finish(lock_conn, result)
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
+                windows = [(w,) for month in months for w in month if w]
+                for (window,), landed in self._all(pool, self._land, windows):
+                    results[window.stream.name].windows.append(landed)
+                self._fetch_references(pool, lock_conn, results)
+            for result in results.values():
+                yield self._finish(lock_conn, result)
         finally:
             lock_conn.close()  # releases any stream lock still held
             self._close_all()
+
+    @staticmethod
+    def _all(
+        pool: ThreadPoolExecutor, work: Callable[..., WindowResult], jobs: Sequence[tuple]
+    ) -> Iterator[tuple[tuple, WindowResult]]:
+        """`work(*job)` for each job in the pool, as each completes; the first failure cancels
+        what has not started."""
+        futures = {pool.submit(work, *job): job for job in jobs}
+        try:
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = futures.pop(future)
+                    yield job, future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    def _fetch_references(
+        self, pool: ThreadPoolExecutor, lock_conn: Any, results: dict[str, StreamResult]
+    ) -> None:
+        """Records the landed rows point at but the warehouse lacks (a job last changed before
+        GCC_START_DATE, paid for inside it), fetched by id through the same landing. Only streams
+        this load writes are completed, so a selection writes exactly what it records."""
+        asked: dict[str, set[str]] = {}
+        fresh = [r.stats for r in results.values()]
+        for _ in range(REFERENCE_ROUNDS):
+            wanted: dict[str, set[str]] = {}
+            for stats in fresh:
+                for target, ids in stats.referenced.items():
+                    if target in results:
+                        wanted.setdefault(target, set()).update(ids - asked.get(target, set()))
+            jobs = []
+            for target, ids in wanted.items():
+                missing = self._missing(lock_conn, results[target].plan.stream, ids)
+                asked.setdefault(target, set()).update(ids)
+                plan = results[target].plan
+                key = plan.windows[0].partition_key if plan.windows else ""
+                jobs += [(plan.stream, missing, key)] if missing else []
+            if not jobs:
+                return
+            fresh = []
+            for (stream, _, _), landed in self._all(pool, self._land_ids, jobs):
+                results[stream.name].by_id.append(landed)
+                fresh.append(landed.stats)
+
+    @staticmethod
+    def _missing(conn: Any, stream: Stream, ids: set[str]) -> list[str]:
+        if not ids:
+            return []
+        statement = sql.SQL(query("missing_ids")).format(table=sql.Identifier(stream.table.name))
+        with conn.cursor() as cur:
+            cur.execute(statement, {"ids": sorted(ids)})
+            return [row[0] for row in cur.fetchall()]
 
     def _lock_streams(self, lock_conn: Any, results: dict[str, StreamResult]) -> None:
         with lock_conn.cursor() as cur:
@@ -203,8 +274,8 @@ class Load:
         result.windows.sort(key=lambda w: w.window.start)
         result.state = advance(
             lock_conn, plan.stream.name, since=plan.since, reaches_present=plan.reaches_present,
-            end=plan.end, high_water=result.stats.high_water, floor=self.floor,
-            run_id=self.run_id,
+            end=plan.end, high_water=result.window_stats.high_water, floor=self.floor,
+            run_id=self.run_id, began=self.began,
         )  # fmt: skip
         with lock_conn.cursor() as cur:
             cur.execute(query("ingest_unlock"), {"resource": plan.stream.name})

@@ -25,11 +25,13 @@ from gcc_pipeline.sync.state import SyncState
 @dataclass(frozen=True)
 class Window:
     stream: Stream
-    start: datetime
+    start: datetime | None  # None (with end None): records fetched by id, whatever their dates
     end: datetime | None  # None: open-ended (the present and after)
     partition_key: str  # the month it belongs to
 
     def describe(self) -> str:
+        if self.start is None:
+            return "(by id)"
         return f"[{self.start.isoformat()}, {self.end.isoformat() if self.end else '...'})"
 
 
@@ -71,6 +73,7 @@ def plan_stream(
     incremental: bool,
     since: datetime | None,
     overlap: timedelta,
+    now: datetime,
     oldest: tuple[bool, datetime | None] | None = None,
 ) -> StreamPlan:
     """The windows one stream fetches in a run over the partitions `run` spans.
@@ -82,7 +85,7 @@ def plan_stream(
     if since is not None:
         start, reason = max(since, floor), f"since {since.isoformat()}"
     elif incremental and state is not None:
-        frontier = state.frontier
+        frontier = min(state.frontier, now)  # a mark stored in the future is not believed
         start = max(frontier - overlap, floor)
         reason = (
             f"from its high-water mark {frontier.isoformat()} minus {overlap}"

@@ -3,6 +3,9 @@
 The high-water mark (the newest window-field value landed) only moves when a load was
 contiguous with what was already covered and reached the present, so a failed window, a partial
 backfill of old months or a run that stopped half-way never makes a later catch-up skip records.
+It never passes the moment its load began: a record dated ahead of our clock (an API clock
+running fast, a bad record) would otherwise make later catch-ups skip every change made before
+that future moment.
 """
 
 from dataclasses import dataclass
@@ -42,8 +45,11 @@ def advance(
     high_water: datetime | None,
     floor: datetime,
     run_id: str,
+    began: datetime,
 ) -> SyncState | None:
     """Record a completed load of [since, end or the present) for `stream`; returns the state."""
+    if high_water is not None:
+        high_water = min(high_water, began)
     with conn, conn.cursor() as cur:
         cur.execute(query("sync_state_lock"), {"stream": stream})
         row = cur.fetchone()
@@ -54,6 +60,8 @@ def advance(
             covered_from, mark = since, high_water
         else:
             covered_from, mark = state.covered_from, state.high_water_mark
+            if mark is not None and mark > began:
+                mark = began  # a mark stored in the future (before marks were capped)
             if reaches_present and since <= state.frontier and high_water is not None:
                 mark = max(mark, high_water) if mark else high_water
             if since < covered_from and (reaches_present or end >= covered_from):

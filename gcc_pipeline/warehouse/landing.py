@@ -43,8 +43,12 @@ class LandingStats:
     updated: int = 0
     unchanged: int = 0
     quarantined: int = 0
+    skipped: int = 0  # kept raw only: records the table does not hold (plain notes), repeats
+    future_dated: int = 0  # window field after the moment the load began (a clock ahead of ours)
     high_water: datetime | None = None  # newest window-field value landed
     reasons: dict[str, int] = field(default_factory=dict)
+    # stream -> ids rows of this landing point at (see Table.references)
+    referenced: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, other: "LandingStats") -> None:
         for name in self.as_metadata():
@@ -53,6 +57,8 @@ class LandingStats:
             self.high_water = other.high_water
         for reason, n in other.reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + n
+        for stream, ids in other.referenced.items():
+            self.referenced.setdefault(stream, set()).update(ids)
 
     def as_metadata(self) -> dict[str, int]:
         return {
@@ -62,7 +68,20 @@ class LandingStats:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "quarantined": self.quarantined,
+            "skipped": self.skipped,
+            "future_dated": self.future_dated,
         }
+
+    def describe(self) -> str:
+        """One line a person reads: every fetched record is accounted for."""
+        parts = [f"{self.fetched} fetched", f"{self.inserted} inserted", f"{self.updated} updated",
+                 f"{self.unchanged} unchanged"]  # fmt: skip
+        if self.skipped:
+            parts.append(f"{self.skipped} kept raw only (not rows of the table)")
+        parts.append(f"{self.quarantined} quarantined")
+        if self.future_dated:
+            parts.append(f"{self.future_dated} dated after the load began")
+        return ", ".join(parts)
 
 
 def _storable(payload: Mapping[str, Any]) -> tuple[str | None, str]:
@@ -136,10 +155,18 @@ class Lander:
     The connection must have its staging tables (`create_staging`, once per connection)."""
 
     def __init__(
-        self, conn: Any, stream: Stream, *, run_id: str, partition_key: str, chunk_size: int = 5000
+        self,
+        conn: Any,
+        stream: Stream,
+        *,
+        run_id: str,
+        partition_key: str,
+        chunk_size: int = 5000,
+        began: datetime | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
+        self.began = began  # records dated after it are counted as future-dated
         self.run_id = run_id
         self.partition_key = partition_key
         self.chunk_size = chunk_size
@@ -179,6 +206,7 @@ class Lander:
         ids: set[str] = set()
         stream = self.stream
         raw_line = self._raw_line
+        references = stream.table.references
         for payload in chunk:
             self.stats.fetched += 1
             entity_id = _entity_id(payload)
@@ -199,12 +227,21 @@ class Lander:
                 continue
             if window_at and (self.stats.high_water is None or window_at > self.stats.high_water):
                 self.stats.high_water = window_at
-            if row is not None:  # None: nothing to normalize (a plain note)
-                row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
-                if not normalized:
-                    self._columns = list(row)
-                normalized.append(orjson.dumps(row, default=_json_value))
-                ids.add(row["id"])
+            if window_at and self.began and window_at > self.began:
+                self.stats.future_dated += 1
+            if row is None:  # nothing to normalize (a plain note): kept raw only
+                self.stats.skipped += 1
+                continue
+            row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
+            if not normalized:
+                self._columns = list(row)
+            normalized.append(orjson.dumps(row, default=_json_value))
+            if row["id"] in ids:
+                self.stats.skipped += 1  # the same jnid twice in a chunk: the newer one wins
+            ids.add(row["id"])
+            for column, target in references:
+                if row.get(column):
+                    self.stats.referenced.setdefault(target, set()).add(row[column])
         return _Prepared(
             raw=io.StringIO("".join(raw_lines)),
             quarantine=copy_buffer(quarantine_rows) if quarantine_rows else None,

@@ -12,11 +12,14 @@ columns that exist when it runs. Every run revokes first, so the result is the s
 
 The password never reaches the server in clear text: libpq hashes it (SCRAM-SHA-256, or what the
 server's `password_encryption` asks for) on the client, as psql's `\\password` does, so it is not
-in server logs either. It is never printed.
+in server logs either. It is printed only when `gcc` generated it (no GCC_READER_PASSWORD): once,
+in the reader URL, since nobody else knows it.
 """
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
 from psycopg2 import sql
@@ -44,6 +47,7 @@ _NAME_LIMIT = 63  # PostgreSQL's NAMEDATALEN - 1
 class ReaderConfig:
     role: str
     password: str = field(repr=False)
+    generated: bool = False  # no GCC_READER_PASSWORD: this one was made up, and is shown once
 
     def __str__(self) -> str:
         return f"ReaderConfig(role={self.role!r}, password='***')"
@@ -70,12 +74,22 @@ class ReaderGrant:
 
 
 def reader_config(settings: Settings, environ: Mapping[str, str] | None = None) -> ReaderConfig:
-    """GCC_READER_ROLE (default gcc_reader) and GCC_READER_PASSWORD (required)."""
+    """GCC_READER_ROLE (default gcc_reader) and GCC_READER_PASSWORD (else a generated one)."""
     role = settings.reader_role
     password = reader_password(environ)
     if len(role.encode()) > _NAME_LIMIT or "\x00" in role:
         raise ConfigError("GCC_READER_ROLE must be a PostgreSQL role name of at most 63 bytes")
+    if password is None:
+        return ReaderConfig(role, secrets.token_urlsafe(24), generated=True)
     return ReaderConfig(role, password)
+
+
+def reader_url(server_url: str, config: ReaderConfig, *, reveal: bool) -> str:
+    """The URL dashboards and agents connect with: the warehouse's, as the reader role."""
+    parts = urlsplit(server_url)
+    secret = quote(config.password, safe="") if reveal else "***"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(config.role, safe='')}:{secret}@{host}"))
 
 
 def _refuse_privileged(cur, role: str) -> None:
