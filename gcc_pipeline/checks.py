@@ -127,32 +127,33 @@ def mapping_snippet(gaps: Sequence[dict[str, Any]]) -> str:
 
 
 def gap_reason(gaps: Sequence[dict[str, Any]], blocking: bool) -> str:
-    """At most five lines a person acts on: each unmapped status with its jobs, and the YAML."""
-    shown = [
-        f"{g['workflow'] or g['record_type_name'] or g['record_type_id']} "
-        f"'{g['status_name'] if g['status_name'] is not None else '(none)'}': {g['job_count']} jobs"
-        for g in gaps
-    ]
-    more = f" and {len(shown) - 4} more (the UI lists all)" if len(shown) > 4 else ""
-    by_workflow: dict[str, list[str]] = {}
+    """At most five lines a person acts on: each unmapped status of each workflow with its jobs,
+    and where to put it."""
+    by_workflow: dict[str, dict[str, int]] = {}
     for g in gaps:
-        if g["status_name"] is not None:
-            workflow = (
-                g["workflow"] or g["record_type_name"] or f"record type {g['record_type_id']}"
-            )
-            by_workflow.setdefault(workflow, []).append(_yaml_scalar(g["status_name"]))
-    fixes = "; ".join(f"{w}: <stage>: [..., {', '.join(n)}]" for w, n in by_workflow.items())
-    unknown = [g for g in gaps if not g["workflow"]]
-    new_types = (
-        " (record types not in the mapping also need a record_types line)" if unknown else ""
+        workflow = g["workflow"] or g["record_type_name"] or f"record type {g['record_type_id']}"
+        status = g["status_name"] if g["status_name"] is not None else "(none)"
+        counts = by_workflow.setdefault(workflow, {})
+        counts[status] = counts.get(status, 0) + g["job_count"]
+    shown = list(by_workflow.items())[:4]
+    more = f"; and {len(by_workflow) - 4} more workflows" if len(by_workflow) > 4 else ""
+    listed = "; ".join(
+        f"{w}: " + ", ".join(f"'{name}' ({n} job{'s' * (n != 1)})" for name, n in counts.items())
+        for w, counts in shown
     )
+    fixes = "; ".join(
+        f"{w}: <stage>: [..., {', '.join(_yaml_scalar(n) for n in counts if n != '(none)')}]"
+        for w, counts in shown
+    )
+    unknown = any(not g["workflow"] for g in gaps)
+    new_types = " (a record type not in the mapping also needs a record_types line)"
     held = "; the analytics views keep their last numbers" if blocking else ""
     jobs = sum(g["job_count"] for g in gaps)
     return "\n".join([
         f"{len(gaps)} job status(es) have no stage ({jobs} jobs){held}:",
-        "; ".join(shown[:4]) + more,
+        listed + more,
         "fix: in gcc_pipeline/stage_mappings.yaml append each to one stage of its workflow "
-        f"({', '.join(STAGES)}){new_types}, then run again:",
+        f"({', '.join(STAGES)}){new_types if unknown else ''}, then run again:",
         f"  workflows: {fixes}",
     ])  # fmt: skip
 
@@ -370,6 +371,13 @@ def _history_stage_mapping(inputs: CheckInputs) -> AssetCheckResult:
         "unmapped_statuses": len(gaps),
     }
     if gaps:
+        names = sorted({g["status_name"] for g in gaps})
+        metadata["reason"] = MetadataValue.text(
+            f"{metadata['unmapped_rows']} history rows have a status without a stage: "
+            f"{', '.join(repr(n) for n in names[:6])}{' ...' if len(names) > 6 else ''}\n"
+            "a status jobs:stage_mapping_complete lists needs a stage; an old name of a renamed "
+            "status needs an alias (aliases: in gcc_pipeline/stage_mappings.yaml)"
+        )
         metadata["gaps"] = MetadataValue.md(
             md_table(
                 [

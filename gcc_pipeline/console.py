@@ -26,7 +26,12 @@ class CompactFormatter(logging.Formatter):
         message = str(meta.get("orig_message") or record.getMessage()).strip()
         event = meta.get("dagster_event")
         if event is not None and event.is_step_failure and event.step_failure_data.error:
-            message = f"failed: {root_cause(event.step_failure_data.error)}"
+            error = event.step_failure_data.error
+            message = (
+                "failed: a blocking check failed, what depends on its asset is held back"
+                if error.cls_name == "DagsterAssetCheckFailedError"
+                else f"failed: {root_cause(error)}"
+            )
         first = message.splitlines()[0] if message else ""
         where = meta.get("step_key") or meta.get("job_name") or "dagster"
         stamp = self.formatTime(record, "%H:%M:%S")

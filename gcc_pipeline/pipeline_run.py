@@ -170,13 +170,15 @@ def run_sync(
 ) -> Outcome:
     """`sync_job` over the plan's partitions, in this process, recorded in `instance`."""
     from gcc_pipeline.definitions import defs
+    from gcc_pipeline.launch import run_job
 
     job = defs.resolve_job_def(JOB)
     run_config: dict[str, Any] = dict(COMPACT_LOGS)
     if plan.run_config:
         run_config["ops"] = {"jobnimbus": {"config": plan.run_config}}
-    result = job.execute_in_process(
-        instance=instance,
+    result = run_job(
+        instance,
+        JOB,
         run_config=run_config,
         tags={
             "dagster/asset_partition_range_start": plan.first,
@@ -184,7 +186,6 @@ def run_sync(
             "gcc/launched_by": "gcc run",
             "gcc/host": socket.gethostname(),
         },
-        raise_on_error=False,
     )
     done = {
         e.materialization.asset_key.to_user_string()

@@ -287,3 +287,37 @@ def test_a_failed_gcc_run_is_recorded_and_prints_no_stale_figures(first_run, gcc
     assert "Traceback" not in failed.stdout + failed.stderr
     assert [job for job, _ in recorded] == ["sync_job"]
     assert "payments" in recorded[0][1]
+
+
+def test_an_unmapped_status_fails_gcc_run_naming_the_status_its_workflow_and_the_fix(
+    tmp_path: Path,
+) -> None:
+    from gcc_pipeline.sandbox import start_sandbox
+    from gcc_pipeline.sandbox.workflows import UNMAPPED_NAMES
+
+    server = start_sandbox(jobs=60, seed=6, api_key="unmapped-key", history_days=90,
+                           unmapped_status_share=0.2)  # fmt: skip
+    try:
+        unmapped = {
+            (j["record_type_name"], j["status_name"])
+            for j in server.company.records("jobs")
+            if j["status_name"] in UNMAPPED_NAMES
+        }
+        home = tmp_path / "state"
+        result = gcc_run(home, JOBNIMBUS_API_KEY="unmapped-key", GCC_START_DATE="2026-06-01",
+                         JOBNIMBUS_BASE_URL=server.base_url)  # fmt: skip
+    finally:
+        server.stop()
+        subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"],
+                       env=gcc_env(home), capture_output=True, timeout=60)  # fmt: skip
+    assert unmapped, "the sandbox put jobs into statuses the mapping lacks"
+    assert result.returncode == 1, result.stderr[-3000:]
+    out = result.stdout
+    failure = out[out.index("FAILED [ERROR] jobs:stage_mapping_complete") :].splitlines()
+    failure = failure[: next((i for i, line in enumerate(failure) if not line.strip()), None)]
+    assert 2 <= len(failure) <= 6, "\n".join(failure)  # the check's line, then at most 5
+    text = "\n".join(failure)
+    for _, status in unmapped:
+        assert status in text
+    assert "stage_mappings.yaml" in text and "jobs" in text
+    assert "Dagster" not in out.replace("Dagster run", "") and "Error" not in out
