@@ -3,9 +3,12 @@ stream's table, in one pass per page, with the windows of all streams fetched co
 
 It is one subsettable multi-asset: `jobnimbus_raw_events` and one spec per stream table, so the
 lineage reads API -> raw events -> tables, and any selection (one table, a group, everything)
-launches. A selected table loads the streams that feed it; raw payloads are always landed with
-them (the raw events spec is recorded only when every stream was loaded). The checks of these
-tables run in the same step.
+launches. A run writes exactly what it records: a selected table loads the streams that feed it
+(and only those; records they reference are fetched by id only into tables this load writes),
+their raw payloads land with them, and every table written is recorded, as the step's output when
+selected and otherwise as a materialization event of its own saying why (the raw events alone
+load every stream, so every table is written and recorded). The checks of the selected tables run
+in the same step.
 """
 
 import functools
@@ -16,6 +19,7 @@ from zoneinfo import ZoneInfo
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     AssetSpec,
     Backoff,
     Config,
@@ -84,9 +88,16 @@ CHECKS = checks_on([RAW_EVENTS, *(t.name for t in stream_tables())])
 
 
 def selected_streams(keys: set[AssetKey]) -> tuple[Stream, ...]:
-    if AssetKey(RAW_EVENTS) in keys:
-        return STREAMS
-    return tuple(s for s in STREAMS if AssetKey(s.table.name) in keys)
+    """The streams feeding the selected tables; the raw events alone: every stream (a payload
+    lands with its table, so those tables are written, and recorded, too)."""
+    tables = tuple(s for s in STREAMS if AssetKey(s.table.name) in keys)
+    return tables or (STREAMS if AssetKey(RAW_EVENTS) in keys else ())
+
+
+def written_keys(streams: Sequence[Stream]) -> list[AssetKey]:
+    """What loading these streams writes: the raw events and each of their tables."""
+    tables = [t.name for t in stream_tables() if any(s.table == t for s in streams)]
+    return [AssetKey(RAW_EVENTS), *(AssetKey(t) for t in tables)] if streams else []
 
 
 def _floor(account: AccountResource) -> datetime:
@@ -130,37 +141,52 @@ def _plans(
     ]  # fmt: skip
 
 
-def _partition_metadata(
-    context: AssetExecutionContext, key: AssetKey, results: Sequence[StreamResult]
-) -> None:
+def _partition_metadata(results: Sequence[StreamResult], months: Sequence[str]) -> dict[str, dict]:
     """Each month of the run gets its own windows and counts on its materialization."""
     by_month: dict[str, list] = {}
     for result in results:
-        for w in result.windows:
+        for w in (*result.windows, *result.by_id):
             by_month.setdefault(w.window.partition_key, []).append(w)
-    for month in context.partition_keys:
+    out = {}
+    for month in months:
         windows = by_month.get(month, [])
         stats = LandingStats()
         for w in windows:
             stats.add(w.stats)
-        context.add_asset_metadata(
-            {
-                "windows": "; ".join(
-                    f"{w.window.stream.name} {w.window.describe()}" for w in windows
-                )
-                or "not fetched in this run (already loaded up to the high-water mark)",
-                **stats.as_metadata(),
-                "requests": sum(w.requests for w in windows),
-            },
-            asset_key=key,
-            partition_key=month,
-        )
+        out[month] = {
+            "windows": "; ".join(f"{w.window.stream.name} {w.window.describe()}" for w in windows)
+            or "not fetched in this run (already loaded up to the high-water mark)",
+            **stats.as_metadata(),
+            "requests": sum(w.requests for w in windows),
+        }
+    return out
 
 
-def _table_result(
-    context: AssetExecutionContext, table: Table, results: Sequence[StreamResult], rows: int
-) -> MaterializeResult:
-    _partition_metadata(context, AssetKey(table.name), results)
+def _record(
+    context: AssetExecutionContext, result: MaterializeResult, results: Sequence[StreamResult]
+) -> Iterator[MaterializeResult]:
+    """A selected key as the step's output; a key written but not selected as materialization
+    events of its own (one per month), so the lineage shows every table the run wrote."""
+    key = result.asset_key
+    assert key is not None
+    months = _partition_metadata(results, context.partition_keys)
+    if key in context.selected_asset_keys:
+        for month, metadata in months.items():
+            context.add_asset_metadata(metadata, asset_key=key, partition_key=month)
+        yield result
+        return
+    note = {"recorded_because": "written by a run that selected " + ", ".join(
+        sorted(k.to_user_string() for k in context.selected_asset_keys))}  # fmt: skip
+    for month, metadata in months.items():
+        context.log_event(
+            AssetMaterialization(
+                asset_key=key, partition=month,
+                metadata={**(result.metadata or {}), **metadata, **note},
+            )
+        )  # fmt: skip
+
+
+def _table_result(table: Table, results: Sequence[StreamResult], rows: int) -> MaterializeResult:
     total = LandingStats()
     for r in results:
         total.add(r.stats)
@@ -186,10 +212,7 @@ def _table_result(
     return MaterializeResult(asset_key=AssetKey(table.name), metadata=metadata)
 
 
-def _raw_result(
-    context: AssetExecutionContext, results: Sequence[StreamResult]
-) -> MaterializeResult:
-    _partition_metadata(context, AssetKey(RAW_EVENTS), results)
+def _raw_result(results: Sequence[StreamResult]) -> MaterializeResult:
     rows = [
         (r.plan.stream.name, r.plan.reason, r.stats.fetched, r.stats.raw_inserted, r.requests,
          r.retries, f"{r.waited_seconds:.1f}")
@@ -273,13 +296,15 @@ with beta_parameters():
                     )
             except (AuthError, NotFoundError) as exc:
                 raise Failure(str(exc), allow_retries=False) from None
-            # Raw events first: a multi-asset yields its specs in dependency order.
-            if AssetKey(RAW_EVENTS) in selected:
-                yield _raw_result(context, [landed[s.name] for s in streams])
+            # Raw events first: a multi-asset yields its specs in dependency order. Every key
+            # the load wrote is recorded, selected or not (see _record).
+            loaded = [landed[s.name] for s in streams]
+            yield from _record(context, _raw_result(loaded), loaded)
             for table in stream_tables():
-                if AssetKey(table.name) in selected:
-                    members = [landed[m.name] for m in streams_of(table)]
-                    yield _table_result(context, table, members, _count(warehouse, table.name))
+                if AssetKey(table.name) in written_keys(streams):
+                    members = [landed[m.name] for m in streams_of(table) if m.name in landed]
+                    rows = _count(warehouse, table.name)
+                    yield from _record(context, _table_result(table, members, rows), members)
         with warehouse.connection() as conn:
             yield from evaluate(
                 context,
