@@ -22,8 +22,15 @@ class AccountResource(ConfigurableResource):
     failure_webhook_url: str = ""
 
 
-def jobnimbus_resource(settings: Settings, api_key: str) -> JobNimbusResource:
-    """Steps get the key as `EnvVar("JOBNIMBUS_API_KEY")`; `gcc` itself, before a run, its value."""
+def jobnimbus_resource(settings: Settings, api_key: str | EnvVar) -> JobNimbusResource:
+    """Steps get the key as `EnvVar("JOBNIMBUS_API_KEY")`; `gcc` itself, before a run, its value.
+    With no key at all (plain `dagster dev` in the folder), the built-in sandbox, as `gcc` does."""
+    if settings.uses_sandbox:
+        return JobNimbusResource(
+            api_key="", base_url="(the built-in sandbox)", builtin_sandbox=True,
+            requests_per_minute=settings.requests_per_minute,
+            max_concurrency=settings.max_concurrency,
+        )  # fmt: skip
     return JobNimbusResource(
         api_key=api_key,
         base_url=settings.jobnimbus_base_url,

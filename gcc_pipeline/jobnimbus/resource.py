@@ -24,6 +24,9 @@ class JobNimbusResource(ConfigurableResource):
 
     api_key: str
     base_url: str
+    # No JOBNIMBUS_API_KEY at all: this process serves the built-in sandbox company of GCC_HOME
+    # (anchored, so every process serves the same one) and reads it, as `gcc` does.
+    builtin_sandbox: bool = False
     timeout_seconds: float = 30
     max_retries: int = 6
     requests_per_minute: int = 0
@@ -36,9 +39,14 @@ class JobNimbusResource(ConfigurableResource):
     def get_client(
         self, limiter: RateLimiter | None = None, *, max_retries: int | None = None
     ) -> JobNimbusClient:
+        base_url, api_key = self.base_url, self.api_key
+        if self.builtin_sandbox:
+            from gcc_pipeline.sandbox.builtin import shared
+
+            base_url, api_key = shared()
         return JobNimbusClient(
-            base_url=self.base_url,
-            api_key=self.api_key,
+            base_url=base_url,
+            api_key=api_key,
             timeout=(min(10.0, self.timeout_seconds), self.timeout_seconds),
             max_retries=self.max_retries if max_retries is None else max_retries,
             requests_per_minute=self.requests_per_minute,

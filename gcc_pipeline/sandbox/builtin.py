@@ -6,11 +6,13 @@ time only moves it forward: records appear as the clock passes their moment, nev
 """
 
 import json
+import secrets
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gcc_pipeline import clock
-from gcc_pipeline.settings import Settings
+from gcc_pipeline.settings import Settings, load_settings
 
 from .server import SandboxServer, start_sandbox
 
@@ -41,3 +43,17 @@ def start_builtin(settings: Settings, api_key: str, *, live: bool = False) -> Sa
     )  # fmt: skip
     server.company.advance_to(clock.timestamp())
     return server
+
+
+_shared: SandboxServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> tuple[str, str]:
+    """(base URL, key) of this process's built-in sandbox, started on first use and kept live:
+    what a JobNimbus resource without an API key reads (plain `dagster dev`, its run workers)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = start_builtin(load_settings(), secrets.token_hex(16), live=True)
+        return _shared.base_url, _shared.api_key

@@ -136,6 +136,11 @@ def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
         return psycopg2.connect(for_libpq(url), connect_timeout=10, **kwargs)
     except psycopg2.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        if f'database "{database_of(url)}" does not exist' in reason:
+            raise ConfigError(
+                f"the database {describe_host(url)} does not exist yet: run `gcc db migrate` "
+                "(or `gcc run`) once to create it"
+            ) from None
         raise ConfigError(
             f"cannot reach PostgreSQL at {describe_host(url)}: {_scrub(reason, url)}"
         ) from None
