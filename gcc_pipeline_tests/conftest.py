@@ -84,3 +84,11 @@ def db(warehouse_url: str) -> Iterator["psycopg2.extensions.connection"]:
     conn.autocommit = True
     yield conn
     conn.close()
+
+
+def clean_environment(*also: str) -> dict[str, str]:
+    """This process's environment without the project's own settings (a new user's shell), but
+    with the suite's clock (GCC_NOW), so a `gcc` process runs at the suite's moment."""
+    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL", *also)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return clean | {"GCC_NOW": os.environ["GCC_NOW"]}

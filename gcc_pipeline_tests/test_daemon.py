@@ -26,6 +26,7 @@ import pytest
 from gcc_pipeline import clock
 from gcc_pipeline.sandbox import FaultConfig, SandboxServer, start_sandbox
 from gcc_pipeline.settings import PROJECT_ROOT
+from gcc_pipeline_tests.conftest import clean_environment
 from gcc_pipeline_tests.test_gcc_dev import free_port
 
 KEY = "daemon-test-key-31"
@@ -65,8 +66,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     home = tmp_path_factory.mktemp("daemon") / "state"
     today = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
     sandbox = start_sandbox(jobs=60, seed=17, api_key=KEY, anchor=today, history_days=75)
-    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)} | {
+    env = clean_environment() | {
         "GCC_HOME": str(home), "DAGSTER_HOME": str(PROJECT_ROOT), "GCC_TIMEZONE": "UTC",
         "JOBNIMBUS_API_KEY": KEY, "JOBNIMBUS_BASE_URL": sandbox.base_url,
         "GCC_START_DATE": (today - timedelta(days=80)).date().isoformat(),

@@ -19,6 +19,7 @@ from gcc_pipeline import clock
 from gcc_pipeline.sandbox import start_sandbox
 from gcc_pipeline.sandbox.clock import LiveClock
 from gcc_pipeline.settings import PROJECT_ROOT
+from gcc_pipeline_tests.conftest import clean_environment
 
 
 def free_port() -> int:
@@ -56,8 +57,7 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
     tmp_path: Path, stop_with: signal.Signals, started
 ) -> None:
     port, home = free_port(), tmp_path / "state"
-    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL", "XDG_RUNTIME_DIR")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env = clean_environment("XDG_RUNTIME_DIR")
     env |= {"GCC_HOME": str(home), "GCC_SANDBOX_JOBS": "40", "GCC_START_DATE": "2026-10-01"}
     log = tmp_path / "dev.log"
     dev = subprocess.Popen(
@@ -144,8 +144,7 @@ def test_plain_dagster_dev_in_the_folder_reads_the_built_in_sandbox_and_its_sens
     the test's state apart): the folder's instance, no temporary storage, and the change sensor
     asks the built-in sandbox instead of failing on a missing JOBNIMBUS_API_KEY."""
     port, home = free_port(), tmp_path / "state"
-    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env = clean_environment()
     env |= {"GCC_HOME": str(home), "GCC_SANDBOX_JOBS": "40", "PWD": str(PROJECT_ROOT),
             "GCC_START_DATE": "2026-10-01", "GCC_NOW": os.environ["GCC_NOW"]}  # fmt: skip
     migrated = subprocess.run([sys.executable, "-m", "gcc_pipeline.cli", "db", "migrate"],

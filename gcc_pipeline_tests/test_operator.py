@@ -1,7 +1,6 @@
 """What an operator meets: mistakes and outages are one line and a non-zero exit, in seconds,
 without a traceback; the wrapper tells how to run the tests."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -12,11 +11,11 @@ import pytest
 
 from gcc_pipeline import clock
 from gcc_pipeline.settings import PROJECT_ROOT
+from gcc_pipeline_tests.conftest import clean_environment
 
 
 def gcc(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
-    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    clean = clean_environment()
     return subprocess.run(
         [sys.executable, "-m", "gcc_pipeline.cli", *args],
         env={**clean, "GCC_HOME": str(home), **env},

@@ -17,14 +17,14 @@ import pytest
 
 from gcc_pipeline.settings import PROJECT_ROOT
 from gcc_pipeline.warehouse.server import loopback_url
+from gcc_pipeline_tests.conftest import clean_environment
 from gcc_pipeline_tests.warehouse_state import table_checksums
 
 JOBS = "300"
 
 
 def env_for(home: Path) -> dict[str, str]:
-    ours = ("GCC_", "JOBNIMBUS_", "DAGSTER_", "POSTGRES_URL")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    clean = clean_environment()
     return {
         **clean,
         "GCC_HOME": str(home),

@@ -230,14 +230,17 @@ class Load:
     ) -> None:
         """Records the landed rows point at but the warehouse lacks (a job last changed before
         GCC_START_DATE, paid for inside it), fetched by id through the same landing. Only streams
-        this load writes are completed, so a selection writes exactly what it records."""
+        this load writes are completed, so a selection writes exactly what it records, and only
+        when their load reaches the present: then all they hold from GCC_START_DATE on has
+        landed, so what is still missing is older (a load of past months would fetch records of
+        later months ahead of their status history)."""
         asked: dict[str, set[str]] = {}
         fresh = [r.stats for r in results.values()]
         for _ in range(REFERENCE_ROUNDS):
             wanted: dict[str, set[str]] = {}
             for stats in fresh:
                 for target, ids in stats.referenced.items():
-                    if target in results:
+                    if target in results and results[target].plan.reaches_present:
                         wanted.setdefault(target, set()).update(ids - asked.get(target, set()))
             jobs = []
             for target, ids in wanted.items():
