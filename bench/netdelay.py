@@ -13,6 +13,11 @@ arrival order per direction, so a request/response round trip costs about ``2 * 
 than locally while a bulk stream (COPY) keeps its throughput: it is a latency model, not a
 bandwidth cap. One asyncio loop (in a daemon thread, or the main thread from the command line)
 serves any number of connections; bounded per-direction queues push back on a fast sender.
+
+It counts **round trips**: a client burst is what the client sends after it last heard from the
+server (a statement, a batch of pipelined ones, the startup), each costing one network round trip
+on a distant server. Bursts and connections are counted per PostgreSQL `application_name` (read
+from the startup packet), so the warehouse and each of Dagster's storages are counted apart.
 """
 
 from __future__ import annotations
@@ -30,6 +35,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 _CHUNK = 256 * 1024
 _QUEUE_CHUNKS = 256  # per direction: at most this many chunks waiting out their delay
 _EOF = b""
+_SSL_REQUEST = 80877103
+_GSSENC_REQUEST = 80877104
+
+
+def application_name(startup: bytes) -> str:
+    """The `application_name` of a PostgreSQL startup packet ("(tls)" when it asks for TLS first,
+    "(none)" without one)."""
+    if len(startup) >= 8 and int.from_bytes(startup[4:8], "big") in (_SSL_REQUEST, _GSSENC_REQUEST):
+        return "(tls)"
+    fields = startup[8 : int.from_bytes(startup[:4], "big")].split(b"\0")
+    pairs = dict(zip(fields[::2], fields[1::2], strict=False))
+    return pairs.get(b"application_name", b"(none)").decode("utf-8", "replace") or "(none)"
+
+
+class _Conversation:
+    """One proxied connection: who it is and how many times the client spoke after the server."""
+
+    def __init__(self) -> None:
+        self.app: str | None = None
+        self.client_turn = True  # the next client chunk starts a new burst
+        self.bursts = 0
 
 
 class DelayProxy:
@@ -52,6 +78,9 @@ class DelayProxy:
         self.open_connections = 0
         self.bytes_up = 0  # client -> target
         self.bytes_down = 0  # target -> client
+        self.round_trips = 0  # client bursts, over every connection
+        self.by_app: dict[str, dict[str, int]] = {}  # application_name -> connections, bursts
+        self.trace: list[tuple[str, bytes]] | None = None  # set to a list: each burst's start
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -156,8 +185,15 @@ class DelayProxy:
             "open_connections": self.open_connections,
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,
+            "round_trips": self.round_trips,
+            "by_application": {k: dict(v) for k, v in sorted(self.by_app.items())},
             "delay_ms": self.delay * 1000,
         }
+
+    def reset_counts(self) -> None:
+        """Zero the round trips and connections counted so far (between two measured runs)."""
+        self.round_trips = 0
+        self.by_app = {}
 
     # ------------------------------------------------------------------ asyncio side
     async def _bind(self) -> None:
@@ -198,10 +234,11 @@ class DelayProxy:
                 return  # the client sees its connection closed, as with a refused upstream
             up: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
             down: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
+            talk = _Conversation()
             tasks = [
-                asyncio.create_task(self._read(c_reader, up, upstream=True)),
+                asyncio.create_task(self._read(c_reader, up, upstream=True, talk=talk)),
                 asyncio.create_task(self._send(up, t_writer)),
-                asyncio.create_task(self._read(t_reader, down, upstream=False)),
+                asyncio.create_task(self._read(t_reader, down, upstream=False, talk=talk)),
                 asyncio.create_task(self._send(down, c_writer)),
             ]
             self._pumps.update(tasks)
@@ -227,8 +264,10 @@ class DelayProxy:
         queue: asyncio.Queue[tuple[float, bytes]],
         *,
         upstream: bool,
+        talk: _Conversation,
     ) -> None:
-        """Stamp each chunk with the time it is due on the other side (arrival + delay)."""
+        """Stamp each chunk with the time it is due on the other side (arrival + delay), and
+        count the client's bursts."""
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -240,8 +279,41 @@ class DelayProxy:
                 return
             if upstream:
                 self.bytes_up += len(data)
+                self._count_burst(talk, data)
             else:
                 self.bytes_down += len(data)
+                self._server_spoke(talk, data)
+
+    def _counts(self, app: str) -> dict[str, int]:
+        return self.by_app.setdefault(app, {"connections": 0, "round_trips": 0})
+
+    def _count_burst(self, talk: _Conversation, data: bytes) -> None:
+        started = talk.client_turn
+        if started:
+            talk.client_turn = False
+            self.round_trips += 1
+            talk.bursts += 1
+        if talk.app is None:
+            name = application_name(data)
+            if name == "(tls)" and talk.bursts == 1:
+                return  # libpq asks for TLS first; the startup packet follows the answer
+            self._identify(talk, name)
+        elif started:
+            self._counts(talk.app)["round_trips"] += 1
+            if self.trace is not None:
+                self.trace.append((talk.app, data[:160]))
+
+    def _identify(self, talk: _Conversation, name: str) -> None:
+        talk.app = name
+        counts = self._counts(name)
+        counts["connections"] += 1
+        counts["round_trips"] += talk.bursts  # those before it was known
+
+    def _server_spoke(self, talk: _Conversation, data: bytes) -> None:
+        talk.client_turn = True
+        if talk.app is None and data[:1] == b"S":
+            self._identify(talk, "(tls)")  # TLS accepted: the startup packet is encrypted
+
 
     @staticmethod
     async def _send(

@@ -6,9 +6,10 @@ resolves the same PostgreSQL `gcc` uses (POSTGRES_URL / DAGSTER_POSTGRES_URL, el
 server under GCC_HOME, started if needed), so the UI opened by hand shows the runs of `gcc run`.
 """
 
+import functools
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -23,12 +24,14 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
+from dagster_postgres.utils import create_pg_engine
 
 from gcc_pipeline.settings import enable_dagster_event_batching, load_settings
-from gcc_pipeline.warehouse.urls import for_sqlalchemy
+from gcc_pipeline.warehouse.urls import for_sqlalchemy, with_application
 
 POOL_RECYCLE_SECONDS = 600  # a connection older than this is replaced at its next use
-POOL_OVERFLOW = 10  # connections beyond the one kept, for the daemon's threads; closed after use
+POOL_SIZE = 4  # connections kept: a storage call made inside another reuses one
+POOL_OVERFLOW = 10  # beyond those, for the daemon's threads; closed after use
 
 _PLANNED = {
     DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
@@ -67,27 +70,64 @@ class _FoundWithoutConfig:
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
         return cls(inst_data=inst_data, **cls._kwargs())
 
+    #: application_name of this storage's connections (pg_stat_activity, the bench's counts)
+    application = "gcc-dagster"
+
     @classmethod
     def _kwargs(cls) -> dict:
-        return {"postgres_url": storage_url()}
+        return {"postgres_url": with_application(storage_url(), cls.application)}
 
 
 class _Pooled(_FoundWithoutConfig):
-    """A storage that keeps its connections: dagster-postgres opens one per query by default,
-    and over a hosted PostgreSQL each costs several round trips (TCP, TLS, authentication) while
-    a run stores hundreds of events. Webservers replace this pool with their own."""
+    """A storage that keeps its connections and asks about its schema once.
+
+    dagster-postgres opens a connection per query by default (over a hosted PostgreSQL each costs
+    several round trips: TCP, TLS, authentication, session settings) while a run stores hundreds
+    of events, and it reflects the schema (has this table, that column?) on every event. The pool
+    holds a few connections, so a storage call made inside another reuses one instead of opening
+    and discarding an overflow connection, and sets no per-connection statement timeout (zero
+    means none anyway). Webservers replace this pool with their own (`optimize_for_webserver`).
+    """
+
+    #: methods that only inspect the schema Dagster migrated: their answers are kept per storage
+    SCHEMA_CHECKS: tuple[str, ...] = ()
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
         storage = super().from_config_value(inst_data, config_value)
-        storage.optimize_for_webserver(
-            statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=POOL_OVERFLOW
-        )
+        storage._engine = create_pg_engine(
+            storage.postgres_url, storage._token_provider, isolation_level="AUTOCOMMIT",
+            pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_SECONDS,
+        )  # fmt: skip
         return storage
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.SCHEMA_CHECKS:
+            setattr(cls, name, _remembered(getattr(cls, name)))
+
+
+def _remembered(method: Callable[..., bool]) -> Callable[..., bool]:
+    """The method's answer per (method, its text arguments), kept on the storage: the schema of
+    Dagster's tables only changes through `dagster instance migrate`, a process of its own."""
+
+    @functools.wraps(method)
+    def remembered(self: object, *args: object) -> bool:
+        facts = self.__dict__.setdefault("_gcc_schema_facts", {})
+        key = (method.__name__, *(a for a in args if isinstance(a, str)))
+        if key not in facts:
+            facts[key] = method(self, *args)
+        return facts[key]
+
+    return remembered
 
 
 class GccRunStorage(_Pooled, PostgresRunStorage):
-    pass
+    application = "gcc-dagster-runs"
+    SCHEMA_CHECKS = (
+        "has_run_stats_index_cols", "has_bulk_actions_selector_cols", "has_backfill_id_column",
+        "has_bulk_action_job_name_column", "has_backfill_tags_table",
+    )  # fmt: skip
 
 
 class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
@@ -95,6 +135,25 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
     run) in one INSERT: dagster-postgres writes that batch one event at a time, about eight
     statements each, a round trip apiece on a hosted database. As Dagster's own batch of
     materializations does, the asset index gets each asset's last event only."""
+
+    application = "gcc-dagster-events"
+    SCHEMA_CHECKS = ("has_table", "_has_asset_key_col_on_connection")
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """dagster-postgres's, without the NOTIFY it sends after every event "to support version
+        skew" (nothing listens since event watching polls): one round trip less per event."""
+        with self._connect() as conn:
+            inserted = conn.execute(
+                self.prepare_insert_event(event).returning(SqlEventLogStorageTable.c.id)
+            )
+            event_id = int(inserted.scalar_one())
+        asset_event = event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS
+        if asset_event and event.dagster_event and event.dagster_event.asset_key:
+            with self.index_transaction() as conn:
+                self._store_asset_event_tags(conn, [event], [event_id])
+                self._store_asset_event(conn, event, event_id)
+        if event.is_dagster_event and event.dagster_event_type in ASSET_CHECK_EVENTS:
+            self.store_asset_check_event(event, event_id)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         if not events or any(e.dagster_event_type not in _PLANNED for e in events):
@@ -118,7 +177,11 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
 
 
 class GccScheduleStorage(_Pooled, PostgresScheduleStorage):
-    pass
+    application = "gcc-dagster-schedules"
+    SCHEMA_CHECKS = (
+        "has_instigators_table", "_has_instigators_table",
+        "_has_asset_daemon_asset_evaluations_table", "has_secondary_index_table",
+    )  # fmt: skip
 
 
 class GccComputeLogs(_FoundWithoutConfig, LocalComputeLogManager):

@@ -281,7 +281,7 @@ with beta_parameters():
                         + ("" if p.windows else " (nothing to fetch)")
                     )
                 load = Load(
-                    plans, jobnimbus=jobnimbus, connect=warehouse.connect,
+                    plans, jobnimbus=jobnimbus, connection=warehouse.connection,
                     run_id=context.run.run_id, floor=_floor(account),
                 )  # fmt: skip
                 for result in load.run():

@@ -10,6 +10,7 @@ PostgreSQL releases them if the process dies.
 """
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,11 +27,11 @@ from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
 from gcc_pipeline.streams import Stream
 from gcc_pipeline.sync.plan import StreamPlan, Window
 from gcc_pipeline.sync.read_ahead import read_ahead
-from gcc_pipeline.sync.state import SyncState, advance
+from gcc_pipeline.sync.state import Completed, SyncState, advance
 from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
 from gcc_pipeline.warehouse.queries import query
 
-Connect = Callable[[], Any]
+Borrow = Callable[..., contextlib.AbstractContextManager[Any]]
 
 #: Windows in progress beyond the requests in flight: while these land a chunk (CPU and SQL), the
 #: other threads' requests keep every one of the `max_concurrency` request slots busy.
@@ -46,6 +47,7 @@ class WindowResult:
     requests: int
     retries: int
     seconds: float
+    log: dict[str, Any] = field(default_factory=dict)  # its jobnimbus_ingestion_log row
 
 
 @dataclass
@@ -97,14 +99,14 @@ class Load:
         plans: Sequence[StreamPlan],
         *,
         jobnimbus: JobNimbusResource,
-        connect: Connect,
+        connection: Borrow,
         run_id: str,
         floor: datetime,
         chunk_size: int = 5000,
     ) -> None:
         self.plans = list(plans)
         self.jobnimbus = jobnimbus
-        self.connect = connect
+        self.connection = connection  # pooled connections: the locks' session, landing
         self.run_id = run_id
         self.floor = floor
         self.chunk_size = chunk_size
@@ -112,6 +114,7 @@ class Load:
         self._local = _Worker()
         self._opened: list[Any] = []
         self._opened_lock = threading.Lock()
+        self._borrowed = contextlib.ExitStack()
         self.began = clock.now()  # reset when `run` starts: no mark may pass it
 
     # ---------------------------------------------------------------- per-thread resources
@@ -125,21 +128,21 @@ class Load:
 
     def _conn(self) -> Any:
         if self._local.conn is None:
-            conn = self.connect()
-            with conn, conn.cursor() as cur:
-                # A crash can lose the last moments of commits, never their order: whatever is
-                # lost is re-fetched, since a stream's state is committed after its windows.
-                cur.execute("SET synchronous_commit TO off")
+            # Relaxed commits: a crash can lose the last moments of commits, never their order,
+            # and whatever is lost is re-fetched, since a stream's state is committed after its
+            # windows. Borrowed from the process's pool until the load ends.
+            with self._opened_lock:
+                conn = self._borrowed.enter_context(self.connection(relaxed=True))
             create_staging(conn)
             self._local.conn = conn
-            with self._opened_lock:
-                self._opened.append(conn)
         return self._local.conn
 
     def _close_all(self) -> None:
         for thing in self._opened:
             with contextlib.suppress(Exception):  # closing after a failure must not mask it
                 thing.close()
+        with contextlib.suppress(Exception):
+            self._borrowed.close()  # back to the pool, or closed when left in a transaction
 
     # ---------------------------------------------------------------- one window
 
@@ -170,15 +173,11 @@ class Load:
         after = client.stats.get(name, {})
         requests = after.get("requests", 0) - before.get("requests", 0)
         retries = after.get("retries", 0) - before.get("retries", 0)
-        with conn, conn.cursor() as cur:
-            cur.execute(
-                query("log_ingestion"),
-                {"run_id": self.run_id, "partition_key": window.partition_key, "resource": name,
-                 "window_start": window.start, "window_end": window.end, "requests": requests,
-                 "retries": retries, "max_date_updated": stats.high_water, "started_at": started,
-                 **stats.as_metadata()},
-            )  # fmt: skip
-        return WindowResult(window, stats, requests, retries, time.perf_counter() - ticks)
+        log = {"run_id": self.run_id, "partition_key": window.partition_key, "resource": name,
+               "window_start": window.start, "window_end": window.end, "requests": requests,
+               "retries": retries, "max_date_updated": stats.high_water, "started_at": started,
+               "finished_at": clock.now(), **stats.as_metadata()}  # fmt: skip
+        return WindowResult(window, stats, requests, retries, time.perf_counter() - ticks, log)
 
     # ---------------------------------------------------------------- the whole load
 
@@ -186,9 +185,14 @@ class Load:
         """Land every window, then the records they reference that the warehouse lacks; then
         yield each stream's result with its state advanced."""
         self.began = clock.now()
-        lock_conn = self.connect()
-        lock_conn.autocommit = True
         results = {p.stream.name: StreamResult(p) for p in self.plans}
+        # The locks' session: given back to the pool once they are released, closed (which
+        # releases them) when the load fails.
+        with self.connection() as lock_conn:
+            lock_conn.autocommit = True
+            yield from self._run(lock_conn, results)
+
+    def _run(self, lock_conn: Any, results: dict[str, StreamResult]) -> Iterator[StreamResult]:
         try:
             self._lock_streams(lock_conn, results)
             with ThreadPoolExecutor(
@@ -201,10 +205,8 @@ class Load:
                 for (window,), landed in self._all(pool, self._land, windows):
                     results[window.stream.name].windows.append(landed)
                 self._fetch_references(pool, lock_conn, results)
-            for result in results.values():
-                yield self._finish(lock_conn, result)
+            yield from self._finish(lock_conn, results)
         finally:
-            lock_conn.close()  # releases any stream lock still held
             self._close_all()
 
     @staticmethod
@@ -266,20 +268,30 @@ class Load:
             return [row[0] for row in cur.fetchall()]
 
     def _lock_streams(self, lock_conn: Any, results: dict[str, StreamResult]) -> None:
+        asked = time.perf_counter()
         with lock_conn.cursor() as cur:
-            for plan in self.plans:  # registry order
-                asked = time.perf_counter()
-                cur.execute(query("ingest_lock"), {"resource": plan.stream.name})
-                results[plan.stream.name].waited_seconds = time.perf_counter() - asked
+            cur.execute(query("ingest_lock"), {"resources": [p.stream.name for p in self.plans]})
+        waited = time.perf_counter() - asked
+        for result in results.values():
+            result.waited_seconds = waited
 
-    def _finish(self, lock_conn: Any, result: StreamResult) -> StreamResult:
-        plan = result.plan
-        result.windows.sort(key=lambda w: w.window.start)
-        result.state = advance(
-            lock_conn, plan.stream.name, since=plan.since, reaches_present=plan.reaches_present,
-            end=plan.end, high_water=result.window_stats.high_water, floor=self.floor,
-            run_id=self.run_id, began=self.began,
-        )  # fmt: skip
+    def _finish(self, lock_conn: Any, results: dict[str, StreamResult]) -> list[StreamResult]:
+        """Every stream's state advanced in one transaction, then their locks released."""
+        loads = []
+        for result in results.values():
+            plan = result.plan
+            result.windows.sort(key=lambda w: w.window.start)
+            loads.append(Completed(plan.stream.name, plan.since, plan.reaches_present, plan.end,
+                                   result.window_stats.high_water))  # fmt: skip
+        logs = [w.log for r in results.values() for w in (*r.windows, *r.by_id)]
+        lock_conn.autocommit = False
+        # The windows' log rows open the transaction in which advance writes the states.
         with lock_conn.cursor() as cur:
-            cur.execute(query("ingest_unlock"), {"resource": plan.stream.name})
-        return result
+            cur.execute(query("log_ingestion"), {"rows": json.dumps(logs, default=str)})
+        states = advance(lock_conn, loads, floor=self.floor, run_id=self.run_id, began=self.began)
+        lock_conn.autocommit = True
+        with lock_conn.cursor() as cur:
+            cur.execute(query("ingest_unlock"), {"resources": list(results)})
+        for name, result in results.items():
+            result.state = states.get(name)
+        return list(results.values())

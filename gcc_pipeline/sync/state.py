@@ -8,6 +8,7 @@ running fast, a bad record) would otherwise make later catch-ups skip every chan
 that future moment.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,40 +36,57 @@ def read_states(conn: Any) -> dict[str, SyncState]:
         return {row[0]: SyncState(*row) for row in cur.fetchall()}
 
 
+@dataclass(frozen=True)
+class Completed:
+    """A stream's completed load of [since, end or the present), to record."""
+
+    stream: str
+    since: datetime
+    reaches_present: bool
+    end: datetime
+    high_water: datetime | None  # the newest window-field value the load landed
+
+
+def next_state(
+    state: SyncState | None, load: Completed, *, floor: datetime, began: datetime
+) -> tuple[datetime, datetime | None] | None:
+    """(covered_from, high_water_mark) after `load`; None when it starts no state."""
+    high_water = None if load.high_water is None else min(load.high_water, began)
+    if state is None:
+        if not (load.reaches_present and load.since <= floor):
+            return None  # only a whole load up to the present starts the state
+        return load.since, high_water
+    covered_from, mark = state.covered_from, state.high_water_mark
+    if mark is not None and mark > began:
+        mark = began  # a mark stored in the future (before marks were capped)
+    if load.reaches_present and load.since <= state.frontier and high_water is not None:
+        mark = max(mark, high_water) if mark else high_water
+    if load.since < covered_from and (load.reaches_present or load.end >= covered_from):
+        covered_from = load.since  # an older stretch loaded, contiguous with the covered one
+    return covered_from, mark
+
+
 def advance(
-    conn: Any,
-    stream: str,
-    *,
-    since: datetime,
-    reaches_present: bool,
-    end: datetime,
-    high_water: datetime | None,
-    floor: datetime,
-    run_id: str,
-    began: datetime,
-) -> SyncState | None:
-    """Record a completed load of [since, end or the present) for `stream`; returns the state."""
-    if high_water is not None:
-        high_water = min(high_water, began)
-    with conn, conn.cursor() as cur:
-        cur.execute(query("sync_state_lock"), {"stream": stream})
-        row = cur.fetchone()
-        state = SyncState(*row) if row else None
-        if state is None:
-            if not (reaches_present and since <= floor):
-                return None  # only a whole load up to the present starts the state
-            covered_from, mark = since, high_water
-        else:
-            covered_from, mark = state.covered_from, state.high_water_mark
-            if mark is not None and mark > began:
-                mark = began  # a mark stored in the future (before marks were capped)
-            if reaches_present and since <= state.frontier and high_water is not None:
-                mark = max(mark, high_water) if mark else high_water
-            if since < covered_from and (reaches_present or end >= covered_from):
-                covered_from = since  # an older stretch loaded, contiguous with the covered one
+    conn: Any, loads: Sequence[Completed], *, floor: datetime, run_id: str, began: datetime
+) -> dict[str, SyncState]:
+    """Record the streams' completed loads in one transaction (their rows locked, so two runs
+    finishing take turns); returns the states written."""
+    names = [load.stream for load in loads]
+    with conn, conn.cursor() as cur:  # commits what the caller began in it too
+        if not loads:
+            return {}
+        cur.execute(query("sync_state_lock"), {"streams": names})
+        states = {row[0]: SyncState(*row) for row in cur.fetchall()}
+        writes = [
+            (load.stream, *found)
+            for load in loads
+            if (found := next_state(states.get(load.stream), load, floor=floor, began=began))
+        ]
+        if not writes:
+            return {}
         cur.execute(
             query("sync_state_write"),
-            {"stream": stream, "covered_from": covered_from, "high_water_mark": mark,
-             "run_id": run_id},
+            {"streams": [w[0] for w in writes], "covered_from": [w[1] for w in writes],
+             "high_water_mark": [w[2] for w in writes], "run_id": run_id},
         )  # fmt: skip
-        return SyncState(*cur.fetchone())
+        return {row[0]: SyncState(*row) for row in cur.fetchall()}

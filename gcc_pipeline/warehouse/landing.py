@@ -8,6 +8,7 @@ never let an older payload win.
 import hashlib
 import io
 import json
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -143,10 +144,17 @@ def _safe_epoch(payload: Mapping[str, Any], name: str) -> datetime | None:
         return None
 
 
+_STAGED: "weakref.WeakSet[Any]" = weakref.WeakSet()  # connections whose session has them
+
+
 def create_staging(conn: Any) -> None:
-    """This session's staging tables (staging.sql), once per connection."""
+    """This session's staging tables (staging.sql), once per connection (pooled connections
+    keep them from one borrower to the next)."""
+    if conn in _STAGED:
+        return
     with conn, conn.cursor() as cur:
         cur.execute(query("staging"))
+    _STAGED.add(conn)
 
 
 class Lander:

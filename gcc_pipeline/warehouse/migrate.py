@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2.errors
 from psycopg2 import sql
 
 from gcc_pipeline.settings import SQL_DIR, ConfigError
@@ -62,17 +63,19 @@ def expected(sql_dir: Path = SQL_DIR) -> dict[str, str]:
 
 
 def pending(url: str, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Files the database has not applied (or applied in another version, or since removed)."""
-    conn = connect(url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('gcc_schema_migrations') IS NOT NULL")
-            done: dict[str, str] = {}
-            if cur.fetchone()[0]:
+    """Files the database has not applied (or applied in another version, or since removed):
+    one statement on a pooled connection (every run's resources ask)."""
+    from gcc_pipeline.warehouse.pool import borrowed
+
+    done: dict[str, str] = {}
+    with borrowed(url) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            try:
                 cur.execute("SELECT filename, checksum FROM gcc_schema_migrations")
                 done = dict(cur.fetchall())
-    finally:
-        conn.close()
+            except psycopg2.errors.UndefinedTable:
+                pass  # a database never migrated
     wanted = expected(sql_dir)
     gone = [n for n in done if n.startswith(f"{VIEWS_DIR}/") and n not in wanted]
     return [n for n, sum_ in wanted.items() if done.get(n) != sum_] + gone

@@ -13,6 +13,7 @@ from pydantic import PrivateAttr
 
 from gcc_pipeline.settings import load_settings
 from gcc_pipeline.warehouse.migrate import verify_current
+from gcc_pipeline.warehouse.pool import borrowed
 from gcc_pipeline.warehouse.server import connect, resolve_target
 from gcc_pipeline.warehouse.urls import redact
 
@@ -38,13 +39,13 @@ class WarehouseResource(ConfigurableResource):
         return [(k, redact(v) if k == "url" and v else v) for k, v in super().__repr_args__()]
 
     def connect(self) -> Any:
-        """A new psycopg2 connection (the caller closes it)."""
+        """A new psycopg2 connection of its own (the caller closes it): for session state that
+        must not outlive the caller, such as advisory locks."""
         return connect(self._url or self.resolve_url())
 
     @contextmanager
-    def connection(self) -> Iterator[Any]:
-        conn = self.connect()
-        try:
+    def connection(self, *, relaxed: bool = False) -> Iterator[Any]:
+        """A connection of this process's pool (see warehouse/pool.py), given back after;
+        `relaxed`: commits do not wait for the disk (bulk landing of what can be re-fetched)."""
+        with borrowed(self._url or self.resolve_url(), relaxed=relaxed) as conn:
             yield conn
-        finally:
-            conn.close()

@@ -131,7 +131,10 @@ def resolve_target(settings: Settings) -> PostgresTarget:
 
 
 def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
-    """A psycopg2 connection, or one clear line naming the host (never the password)."""
+    """A psycopg2 connection, or one clear line naming the host (never the password). Its
+    application_name (unless the URL sets one) names it in pg_stat_activity and server logs."""
+    if "application_name=" not in url:
+        kwargs.setdefault("application_name", "gcc-warehouse")
     try:
         return psycopg2.connect(for_libpq(url), connect_timeout=10, **kwargs)
     except psycopg2.OperationalError as exc:

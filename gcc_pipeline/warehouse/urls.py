@@ -49,3 +49,12 @@ def for_libpq(url: str) -> str:
     if scheme.startswith("postgresql+") or scheme == "postgres":
         return f"postgresql{sep}{rest}"
     return url
+
+
+def with_application(url: str, name: str) -> str:
+    """The URL with `application_name=name` unless it names one already."""
+    parts = urlsplit(url)
+    if "application_name=" in parts.query:
+        return url
+    query = f"{parts.query}&application_name={name}" if parts.query else f"application_name={name}"
+    return urlunsplit(parts._replace(query=query))

@@ -1,2 +1,3 @@
--- Releases the lock taken by ingest_lock (true when this session held it).
-SELECT pg_advisory_unlock(hashtext('gcc_ingest:' || %(resource)s))
+-- Releases the locks taken by ingest_lock (true for each this session held).
+SELECT pg_advisory_unlock(hashtext('gcc_ingest:' || r))
+FROM unnest(%(resources)s::text[]) AS r
