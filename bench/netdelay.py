@@ -314,7 +314,6 @@ class DelayProxy:
         if talk.app is None and data[:1] == b"S":
             self._identify(talk, "(tls)")  # TLS accepted: the startup packet is encrypted
 
-
     @staticmethod
     async def _send(
         queue: asyncio.Queue[tuple[float, bytes]], writer: asyncio.StreamWriter

@@ -71,6 +71,11 @@ class Check:
     description: str
     evaluate: Callable[[CheckInputs], AssetCheckResult]
     blocking: bool = False
+    reads: tuple[str, ...] = ()  # the tables its result depends on (default: its asset's)
+    always: bool = False  # evaluated even when nothing it reads changed (it depends on time)
+
+    def affected_by(self, changed: Iterable[str]) -> bool:
+        return self.always or bool(set(self.reads or (self.asset,)) & set(changed))
 
     @property
     def key(self) -> AssetCheckKey:
@@ -478,7 +483,7 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
         Check("payments", "payments_link_to_jobs",
               "Every payment links to a job the warehouse has. WARN: usually a job not loaded "
               "yet or deleted; such payments count as revenue under '(unknown job)'.",
-              _payments_link_to_jobs),
+              _payments_link_to_jobs, reads=("payments", "jobs")),
         Check("payments", "payment_amounts_sane",
               "Credit never exceeds the total and no amount is negative (net revenue would lie).",
               _payment_amounts),
@@ -499,23 +504,25 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
               "Every job with a status has its first status in history at its creation "
               "(accounts do not log it; history_created.sql records it). Without it a job never "
               "reached its first stage and velocity starts at its first change.",
-              _history_first_rows),
+              _history_first_rows, reads=("job_status_history", "jobs")),
         Check("revenue_payments", "revenue_breakdowns_reconcile",
               "Every revenue breakdown (by day, month, job type, method, source, rep, job type "
               "month, cash flow) adds up to the revenue total computed from the payments (net of "
               "credits and refunds, archived and test records out, legacy in); unassigned money "
               "has its own '(unassigned)' row instead of vanishing.",
-              _revenue_reconciles),
+              _revenue_reconciles, reads=("revenue_payments", "revenue_daily", "revenue_by_month",
+                                          "rep_monthly", "job_type_monthly", "cash_flow_by_month",
+                                          "lead_source_performance")),
         Check("jobnimbus_raw_events", "dates_not_ahead_of_the_load",
               "The latest load of each stream landed no record dated after that load began. "
               "WARN: such records (an API clock ahead of ours, a bad date) are kept, and the "
               "stream's high-water mark never passes the load's start, so later catch-ups still "
               "fetch everything changed meanwhile.",
-              _no_future_dates),
+              _no_future_dates, always=True),
         Check("jobs", "jobs_fresh",
               "The newest job date_updated is at most GCC_FRESHNESS_HOURS (default 48) old: an "
               "older one means ingestion stalled (or the account was idle). WARN.",
-              _jobs_fresh),
+              _jobs_fresh, always=True),
     )  # fmt: skip
 
 
@@ -561,23 +568,42 @@ def evaluate(
     *,
     freshness_hours: float,
     landed_streams: Iterable[str] = (),
+    changed: Iterable[str] | None = None,
 ) -> Iterator[AssetCheckResult]:
-    """The results of the checks selected in this step, each in its own transaction."""
+    """The results of the checks selected in this step. With `changed` (the tables this step
+    changed), only the checks whose tables changed, or that depend on time: the others' last
+    results still hold, and a run that changed nothing stores no evaluation it did not need.
+    Checks only read, so each statement runs on its own (no transaction to open and commit)."""
     selected = context.selected_asset_check_keys
     landed = frozenset(landed_streams)
-    for check in checks:
-        if check.key not in selected:
-            continue
-        with conn, conn.cursor() as cur:
-            result = check.evaluate(
-                CheckInputs(cur, context.run.run_id, landed, freshness_hours, check.blocking)
-            )
-        if not result.passed:
-            context.log.warning(f"check {check.asset}:{check.name} failed")
-        yield AssetCheckResult(
-            asset_key=check.key.asset_key,
-            check_name=check.name,
-            passed=result.passed,
-            severity=result.severity,
-            metadata=result.metadata,
+    due = [c for c in checks if c.key in selected and (changed is None or c.affected_by(changed))]
+    if not conn.autocommit:
+        conn.commit()  # whatever the step read or wrote before its checks
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        for check in due:
+            yield _evaluated(context, conn, check, landed, freshness_hours)
+    finally:
+        conn.autocommit = autocommit
+
+
+def _evaluated(
+    context: AssetExecutionContext,
+    conn: Any,
+    check: Check,
+    landed: frozenset[str],
+    freshness_hours: float,
+) -> AssetCheckResult:
+    with conn.cursor() as cur:
+        result = check.evaluate(
+            CheckInputs(cur, context.run.run_id, landed, freshness_hours, check.blocking)
         )
+    if not result.passed:
+        context.log.warning(f"check {check.asset}:{check.name} failed")
+    return AssetCheckResult(
+        asset_key=check.key.asset_key,
+        check_name=check.name,
+        passed=result.passed,
+        severity=result.severity,
+        metadata=result.metadata,
+    )

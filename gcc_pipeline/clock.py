@@ -6,18 +6,29 @@ account zone, a DST switch, the last minute of a month. PostgreSQL's own `now()`
 bookkeeping columns (when we wrote a row), never to judge data.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from gcc_pipeline.settings import pinned_now
 
-_pinned: datetime | None = pinned_now()
+Setting = tuple[datetime, float | None] | None  # (instant, the real unix time it stood at)
+
+_setting: Setting = pinned_now()
+
+
+def reading(setting: Setting) -> datetime:
+    """What a clock set so reads now: frozen at the instant, or running on from it."""
+    if setting is None:
+        return datetime.now(UTC)
+    moment, since = setting
+    return moment if since is None else moment + timedelta(seconds=time.time() - since)
 
 
 def now() -> datetime:
     """The current instant, timezone-aware (UTC)."""
-    return _pinned if _pinned is not None else datetime.now(UTC)
+    return reading(_setting)
 
 
 def timestamp() -> float:
@@ -25,17 +36,17 @@ def timestamp() -> float:
 
 
 def is_pinned() -> bool:
-    return _pinned is not None
+    return _setting is not None
 
 
 @contextmanager
 def pinned(moment: datetime) -> Iterator[datetime]:
     """Freeze this process's clock at `moment` (aware) for the block."""
-    global _pinned
+    global _setting
     if moment.tzinfo is None:
         raise ValueError("pin the clock at an aware datetime")
-    previous, _pinned = _pinned, moment.astimezone(UTC)
+    previous, _setting = _setting, (moment.astimezone(UTC), None)
     try:
-        yield _pinned
+        yield moment.astimezone(UTC)
     finally:
-        _pinned = previous
+        _setting = previous

@@ -32,10 +32,13 @@ class CompactFormatter(logging.Formatter):
                 if error.cls_name == "DagsterAssetCheckFailedError"
                 else f"failed: {root_cause(error)}"
             )
-        first = message.splitlines()[0] if message else ""
+        lines = message.splitlines() or [""]
         where = meta.get("step_key") or meta.get("job_name") or "dagster"
         stamp = self.formatTime(record, "%H:%M:%S")
-        return f"{stamp} {where}: {first}"
+        # A step's own summary may hold one line per stream; anything else (an error, Dagster's
+        # messages) keeps to its first line: the UI has the rest.
+        shown = lines if event is None and record.levelno == logging.INFO else lines[:1]
+        return "\n".join([f"{stamp} {where}: {shown[0]}", *(f"    {line}" for line in shown[1:])])
 
 
 @logger(

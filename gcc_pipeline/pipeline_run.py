@@ -23,8 +23,8 @@ from gcc_pipeline.jobs import COMPACT_LOGS
 from gcc_pipeline.settings import PROJECT_ROOT, Settings
 from gcc_pipeline.streams import STREAMS, all_tables
 from gcc_pipeline.sync.state import SyncState, read_states
+from gcc_pipeline.warehouse.pool import borrowed
 from gcc_pipeline.warehouse.queries import query
-from gcc_pipeline.warehouse.server import connect
 
 if TYPE_CHECKING:
     from gcc_pipeline.jobnimbus import JobNimbusResource
@@ -140,11 +140,8 @@ def _catching_up(settings: Settings, states: dict[str, SyncState]) -> str:
 
 
 def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
-    conn = connect(env.target.warehouse_url)
-    try:
+    with borrowed(env.target.warehouse_url) as conn:
         states = read_states(conn)
-    finally:
-        conn.close()
     return plan_run(env.settings, states, full=full, since=since,
                     oldest=lambda: oldest_record(_jobnimbus(env.settings)))  # fmt: skip
 
@@ -191,7 +188,12 @@ def run_sync(
         e.materialization.asset_key.to_user_string()
         for e in result.get_asset_materialization_events()
     }
-    wanted = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    succeeded = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    wanted = {
+        k.to_user_string()
+        for k in job.asset_layer.selected_asset_keys
+        if defs.get_assets_def(k).op.name not in succeeded  # ran: unchanged, not held back
+    }
     checks = [
         CheckOutcome(
             asset=e.asset_key.to_user_string(),
@@ -206,15 +208,12 @@ def run_sync(
         _first_line(e) for e in result.all_events if e.is_step_failure and not _check_failed(e)
     ]
     if not result.success:
-        conn = connect(env.target.warehouse_url)
-        try:
+        with borrowed(env.target.warehouse_url) as conn:
             record_failure(
                 conn, run_id=result.run_id, job_name=JOB,
                 message="; ".join(errors) or "run failed",
                 webhook_url=env.settings.failure_webhook_url or "",
             )  # fmt: skip
-        finally:
-            conn.close()
     return Outcome(result.run_id, result.success, checks, sorted(wanted - done), errors)
 
 
@@ -268,8 +267,8 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
     if not outcome.success:
         return "\n".join(["", head, *(f"  {e}" for e in outcome.errors), *failed])
     lines = ["", head, "", "rows per table:", f"  {'table':<26}{'rows':>12}"]
-    conn = connect(env.target.warehouse_url)
-    try:
+    with borrowed(env.target.warehouse_url) as conn:
+        conn.autocommit = True  # reads only
         with conn.cursor() as cur:
             cur.execute(_counts_statement())
             lines += [f"  {name:<26}{count:>12,}" for name, count in cur.fetchall()]
@@ -293,8 +292,6 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
                     f"  {_stage_label(s):<30}{n:>8,}  {_money(v):>18}"
                     for s, _, n, v in cur.fetchall()
                 ]
-    finally:
-        conn.close()
     return "\n".join(lines)
 
 

@@ -103,21 +103,25 @@ def _timezone(name: str, value: str) -> str:
     return value
 
 
-def pinned_now(environ: Mapping[str, str] | None = None) -> datetime | None:
-    """GCC_NOW, the instant the clock is frozen at (tests, demos); None: the real clock."""
+def pinned_now(environ: Mapping[str, str] | None = None) -> tuple[datetime, float | None] | None:
+    """GCC_NOW: `<instant>` freezes the clock there (tests, demos); `<instant>@<unix seconds>`
+    lets it run from that instant as it stood at that real moment, the same for every process
+    that inherits it (the test suite's setting). None: the real clock."""
     env = os.environ if environ is None else environ
     raw = (env.get("GCC_NOW") or "").strip()
     if not raw:
         return None
+    instant, _, real = raw.partition("@")
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(instant)
+        since = float(real) if real else None
     except ValueError:
         raise ConfigError(
             f"GCC_NOW={raw!r} is not an ISO instant like 2026-12-31T23:59:00-06:00"
         ) from None
     if moment.tzinfo is None:
         raise ConfigError(f"GCC_NOW={raw!r} needs a UTC offset (e.g. -06:00 or Z)")
-    return moment.astimezone(UTC)
+    return moment.astimezone(UTC), since
 
 
 def _start_date(env: Mapping[str, str]) -> str:
@@ -126,7 +130,9 @@ def _start_date(env: Mapping[str, str]) -> str:
         parsed = date.fromisoformat(start)
     except ValueError:
         raise ConfigError(f"GCC_START_DATE={start!r} is not a YYYY-MM-DD date") from None
-    today = (pinned_now(env) or datetime.now(UTC)).date()
+    from gcc_pipeline.clock import reading
+
+    today = reading(pinned_now(env)).date()
     if parsed > today:
         raise ConfigError(f"GCC_START_DATE={start} is in the future: history starts before today")
     return parsed.isoformat()

@@ -5,6 +5,7 @@ PostgreSQL in a temporary folder, so the suite runs on a machine with nothing in
 """
 
 import os
+import time
 
 # The sandbox companies of the tests reach back two years before their fixed anchor (2026-11-01);
 # partitions are defined at import, so the start date is set before anything imports them.
@@ -12,7 +13,8 @@ os.environ.setdefault("GCC_START_DATE", "2024-01-01")
 # Time is an input: the suite runs at one moment (gcc_pipeline.clock, and every `gcc` process it
 # starts, reads GCC_NOW), so it passes on any calendar day. `GCC_NOW=<instant> ./gccw test` runs
 # it at another; test_moments.py runs the pipeline at the awkward ones, and at the real now.
-os.environ.setdefault("GCC_NOW", "2026-11-20T15:00:00+00:00")
+# The clock runs on from that instant, the same in every process (instant@real unix seconds).
+os.environ.setdefault("GCC_NOW", f"2026-11-20T15:00:00+00:00@{time.time():.3f}")
 
 import uuid
 import warnings

@@ -59,7 +59,7 @@ def test_every_table_exists_with_its_keys_and_stages_where_landing_expects(db) -
             )
             columns = {c for (c,) in cur.fetchall()}
             assert set(table.key) <= columns, table.name
-        cur.execute("SELECT to_regclass('pg_temp.stage_rows')")
+        cur.execute("SELECT to_regclass('pg_temp.stage_landing')")
         assert cur.fetchone()[0] is not None  # rows of every table travel through it as JSON
         for table in stream_tables():
             cur.execute(

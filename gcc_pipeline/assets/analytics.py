@@ -240,6 +240,41 @@ def analyze_stale_inputs(conn: Any) -> list[str]:
     return stale
 
 
+@dataclass(frozen=True)
+class Changes:
+    """When each table last changed and each view was last refreshed (from which file)."""
+
+    tables: dict[str, Any]
+    views: dict[str, tuple[Any, str]]
+    read_at: Any  # every change made before this moment is known here
+
+    def stale(self, chosen: Sequence[AnalyticsView]) -> list[AnalyticsView]:
+        """The chosen views something they read changed in since their last refresh (or whose
+        file changed, or never refreshed), including through the views they read."""
+        stale: set[str] = set()
+        for view in VIEWS:  # file order: a view comes after what it reads
+            refreshed, version = self.views.get(view.name, (None, ""))
+            if (
+                refreshed is None
+                or version != view.code_version
+                or any(d in stale for d in view.deps)
+                or any(self.tables.get(d) and self.tables[d] >= refreshed for d in view.deps)
+            ):
+                stale.add(view.name)
+        return [v for v in chosen if v.name in stale]
+
+
+def read_changes(conn: Any) -> Changes:
+    from gcc_pipeline.streams import STREAMS
+
+    with conn.cursor() as cur:
+        cur.execute(query("analytics_changes"), {"streams": [s.name for s in STREAMS]})
+        rows = cur.fetchall()
+    tables = {name: at for kind, name, at, _, _ in rows if kind == "table"}
+    views = {name: (at, version) for kind, name, at, version, _ in rows if kind == "view"}
+    return Changes(tables, views, next(read for kind, *_, read in rows if kind == "now"))
+
+
 def refresh_views(
     context: AssetExecutionContext,
     conn: Any,
@@ -247,25 +282,40 @@ def refresh_views(
     timezone: str,
     selected: set[AssetKey],
 ) -> Iterator[MaterializeResult]:
-    """Store the account time zone, then refresh the selected views concurrently (readers never
-    wait for it), independent ones at the same time. When the zone changed every view is
-    refreshed, so no dashboard mixes two zones."""
+    """Store the account time zone, then refresh the selected views whose inputs changed since
+    their last refresh, concurrently (readers never wait for it), independent ones at the same
+    time; a view nothing changed under is left alone and records nothing. When the zone changed
+    every view is refreshed, so no dashboard mixes two zones."""
     conn.autocommit = True  # REFRESH ... CONCURRENTLY cannot run in a transaction block
     with conn.cursor() as cur:
         cur.execute(query("analytics_set_timezone"), {"timezone": timezone})
         tz_changed = cur.fetchone() is not None
     if tz_changed:
         context.log.info(f"account time zone is now {timezone}; refreshing every view")
+    changes = read_changes(conn)
+    selected_views = [v for v in VIEWS if AssetKey(v.name) in selected]
+    chosen = selected_views if tz_changed else changes.stale(selected_views)
+    if len(chosen) < len(selected_views):
+        context.log.info(
+            f"{len(selected_views) - len(chosen)} view(s) unchanged: nothing they read changed "
+            "since their last refresh"
+        )
+    if not chosen:
+        return
     if analyzed := analyze_stale_inputs(conn):
         context.log.info(f"statistics refreshed before the views: {', '.join(analyzed)}")
-    chosen = [v for v in VIEWS if AssetKey(v.name) in selected]
     seconds = _refresh_all(conn, connect, VIEWS if tz_changed else chosen)
     with conn.cursor() as cur:
+        refreshed = VIEWS if tz_changed else chosen
+        cur.execute(
+            query("view_refreshed"),
+            {"views": [v.name for v in refreshed], "code_versions": [v.code_version for v in
+             refreshed], "read_at": changes.read_at, "run_id": context.run.run_id},
+        )  # fmt: skip
+        lines = []
         for view in chosen:
             rows, preview = _describe(cur, view)
-            context.log.info(
-                f"analytics.{view.name}: {rows} rows, refreshed in {seconds[view.name]:.3f}s"
-            )
+            lines.append(f"analytics.{view.name}: {rows} rows in {seconds[view.name]:.3f}s")
             yield MaterializeResult(
                 asset_key=view.name,
                 metadata={
@@ -279,6 +329,7 @@ def refresh_views(
                     ),
                 },
             )
+    context.log.info(f"refreshed {len(chosen)} view(s)\n" + "\n".join(lines))
 
 
 CHECKS = checks_on(v.name for v in VIEWS)
@@ -305,12 +356,19 @@ CHECKS = checks_on(v.name for v in VIEWS)
 def analytics(
     context: AssetExecutionContext, warehouse: WarehouseResource, account: AccountResource
 ) -> Iterator[Any]:
+    refreshed: set[str] = set()
     with warehouse.connection() as conn:
-        yield from refresh_views(
+        for result in refresh_views(
             context, conn, warehouse.connect, account.timezone, set(context.selected_asset_keys)
-        )
+        ):
+            refreshed.add(result.asset_key.to_user_string())
+            yield result
         conn.autocommit = False
-        yield from evaluate(context, conn, CHECKS, freshness_hours=account.freshness_hours)
+        # Executed alone (no view selected): every selected check; else those of views refreshed.
+        changed = refreshed if context.selected_asset_keys else None
+        yield from evaluate(
+            context, conn, CHECKS, freshness_hours=account.freshness_hours, changed=changed
+        )
 
 
 ANALYTICS_ASSETS: list[AssetsDefinition] = [analytics]

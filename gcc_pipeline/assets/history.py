@@ -63,39 +63,52 @@ def job_status_history(
     account: AccountResource,
 ) -> Iterator[Any]:
     with warehouse.connection() as conn:
+        changed = None  # its checks executed alone: evaluated
         if context.selected_asset_keys:
-            yield _build(context, conn, rebuild=config.rebuild)
-        yield from evaluate(context, conn, CHECKS, freshness_hours=account.freshness_hours)
+            result = _build(context, conn, rebuild=config.rebuild)
+            touched = ("appended_from_activities", "creation_rows_written", "appended_from_polls",
+                       "jobs_dates_derived")  # fmt: skip
+            moved = any(result.metadata[k] for k in touched) or config.rebuild
+            changed = {"job_status_history"} if moved else set()
+            yield result
+        yield from evaluate(
+            context, conn, CHECKS, freshness_hours=account.freshness_hours, changed=changed
+        )
 
 
 def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> MaterializeResult:
+    counts = dict.fromkeys(STATEMENTS[1:4], 0)
+    dated = 0
     with conn, conn.cursor() as cur:
-        cur.execute(query("history_locks"))
-        cur.execute(query("cursor_read"), {"names": list(CURSORS)})
-        positions = dict(cur.fetchall())
-        cur.execute("SELECT now()")
-        (now,) = cur.fetchone()
+        cursors = {"changes_cursor": CURSORS[0], "jobs_cursor": CURSORS[1]}
+        cur.execute(query("history_start"), cursors)
+        now, changes_since, jobs_since, total = cur.fetchone()
         params = {
             "rebuild": rebuild,
-            "changes_since": positions.get(CURSORS[0], EPOCH),
-            "jobs_since": positions.get(CURSORS[1], EPOCH),
+            "changes_since": changes_since or EPOCH,
+            "jobs_since": jobs_since or EPOCH,
         }
         cur.execute(query("history_scope"), params)
-        cur.execute("SELECT count(*) FROM history_scope")
         (in_scope,) = cur.fetchone()
-        counts = {}
-        for statement in STATEMENTS[1:4]:
-            cur.execute(query(statement))
-            counts[statement] = cur.rowcount
-        cur.execute(query("history_stages"), {"all": False})
-        cur.execute(query("derive_job_dates"), {"all": False})
-        dated = cur.rowcount
-        for name in CURSORS:
-            cur.execute(
-                query("cursor_write"), {"name": name, "position": now, "run_id": context.run.run_id}
+        if in_scope:  # else nothing was written since the last build: the cursors stay
+            for statement in STATEMENTS[1:4]:
+                cur.execute(query(statement))
+                counts[statement] = cur.rowcount
+            cur.execute(query("history_stages"), {"all": False})
+            cur.execute(query("derive_job_dates"), {"all": False})
+            dated = cur.rowcount
+            run_id = context.run.run_id
+            for name in CURSORS:
+                cur.execute(
+                    query("cursor_write"), {"name": name, "position": now, "run_id": run_id}
+                )
+            changed = (["job_status_history"] if sum(counts.values()) else []) + (
+                ["jobs"] if dated else []
             )
-        cur.execute("SELECT count(*) FROM job_status_history")
-        (total,) = cur.fetchone()
+            if changed:
+                cur.execute(query("mark_changed"), {"tables": changed, "run_id": run_id})
+            cur.execute("SELECT count(*) FROM job_status_history")
+            (total,) = cur.fetchone()
     context.log.info(
         f"history: {in_scope} jobs looked at, {sum(counts.values())} rows appended, "
         f"{dated} jobs' dates derived"

@@ -14,6 +14,7 @@ in the same step.
 import functools
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dagster import (
@@ -243,10 +244,54 @@ def _raw_result(results: Sequence[StreamResult]) -> MaterializeResult:
     )
 
 
-def _count(warehouse: WarehouseResource, table: str) -> int:
-    with warehouse.connection() as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
-        return cur.fetchone()[0]
+def _counts(conn: Any, tables: Sequence[str]) -> dict[str, int]:
+    """Rows of each table, in one statement."""
+    if not tables:
+        return {}
+    statement = sql.SQL("SELECT {}").format(
+        sql.SQL(", ").join(
+            sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(t)) for t in tables
+        )
+    )
+    with conn.cursor() as cur:
+        cur.execute(statement)
+        return dict(zip(tables, cur.fetchone(), strict=True))
+
+
+def _changed(results: Sequence[StreamResult]) -> set[str]:
+    """The tables (and the raw events) this load changed: what the checks need to look at."""
+    changed: set[str] = set()
+    for result in results:
+        s = result.stats
+        if s.raw_inserted:
+            changed.add(RAW_EVENTS)
+        if s.inserted or s.updated or s.quarantined or s.raw_inserted:
+            changed.add(result.plan.stream.table.name)
+    return changed
+
+
+def _log_plans(context: AssetExecutionContext, plans: Sequence[StreamPlan]) -> None:
+    lines = [
+        f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
+        + ("" if p.windows else " (nothing to fetch)")
+        for p in plans
+    ]
+    context.log.info(f"fetching {len(plans)} stream(s)\n" + "\n".join(lines))
+
+
+def _log_results(context: AssetExecutionContext, results: Sequence[StreamResult]) -> None:
+    lines = []
+    for r in results:
+        by_id = (
+            f", {r.referenced_fetched} of them by id (referenced by other rows)" if r.by_id else ""
+        )
+        lines.append(
+            f"{r.plan.stream.name}: {r.stats.describe()} "
+            f"({r.requests} requests, {len(r.windows)} windows{by_id})"
+        )
+    total = sum(r.stats.fetched for r in results)
+    requests = sum(r.requests for r in results)
+    context.log.info(f"landed {total} records in {requests} requests\n" + "\n".join(lines))
 
 
 with beta_parameters():
@@ -275,41 +320,35 @@ with beta_parameters():
         if streams:
             try:
                 plans = _plans(context, config, streams, jobnimbus, warehouse, account)
-                for p in plans:
-                    context.log.info(
-                        f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
-                        + ("" if p.windows else " (nothing to fetch)")
-                    )
+                _log_plans(context, plans)
                 load = Load(
                     plans, jobnimbus=jobnimbus, connection=warehouse.connection,
                     run_id=context.run.run_id, floor=_floor(account),
                 )  # fmt: skip
                 for result in load.run():
                     landed[result.plan.stream.name] = result
-                    by_id = (
-                        f", {result.referenced_fetched} of them by id (referenced by other rows)"
-                        if result.by_id else ""
-                    )  # fmt: skip
-                    context.log.info(
-                        f"{result.plan.stream.name}: {result.stats.describe()} "
-                        f"({result.requests} requests, {len(result.windows)} windows{by_id})"
-                    )
+                _log_results(context, list(landed.values()))
             except (AuthError, NotFoundError) as exc:
                 raise Failure(str(exc), allow_retries=False) from None
-            # Raw events first: a multi-asset yields its specs in dependency order. Every key
-            # the load wrote is recorded, selected or not (see _record).
-            loaded = [landed[s.name] for s in streams]
-            yield from _record(context, _raw_result(loaded), loaded)
-            for table in stream_tables():
-                if AssetKey(table.name) in written_keys(streams):
-                    members = [landed[m.name] for m in streams_of(table) if m.name in landed]
-                    rows = _count(warehouse, table.name)
-                    yield from _record(context, _table_result(table, members, rows), members)
         with warehouse.connection() as conn:
+            conn.autocommit = True  # counts and checks: reads, one statement each
+            if streams:
+                # Raw events first: a multi-asset yields its specs in dependency order. Every
+                # key the load wrote is recorded, selected or not (see _record).
+                loaded = [landed[s.name] for s in streams]
+                yield from _record(context, _raw_result(loaded), loaded)
+                tables = [t for t in stream_tables() if AssetKey(t.name) in written_keys(streams)]
+                rows = _counts(conn, [t.name for t in tables])
+                for table in tables:
+                    members = [landed[m.name] for m in streams_of(table) if m.name in landed]
+                    yield from _record(
+                        context, _table_result(table, members, rows[table.name]), members
+                    )
             yield from evaluate(
                 context,
                 conn,
                 CHECKS,
                 freshness_hours=account.freshness_hours,
                 landed_streams=landed,
+                changed=_changed(list(landed.values())) if streams else None,
             )

@@ -125,6 +125,12 @@ def reconciliation(
                 f"{stream.name}: {found.listed} listed, {len(found.stale_days)} stale days "
                 f"reloaded, {found.gone} gone, {found.revived} listed again"
             )
+        changed = sorted({s.table.name for s, r in zip(RECONCILED, rows, strict=True)
+                          if r[3] or r[4] or r[5] or r[6]})  # fmt: skip
+        if changed:
+            with conn, conn.cursor() as cur:
+                run_id = context.run.run_id
+                cur.execute(query("mark_changed"), {"tables": changed, "run_id": run_id})
         requests = sum(s.get("requests", 0) for s in client.stats.values())
     header = ["resource", "listed by API", "stale days", "inserted", "updated", "marked gone",
               "back"]  # fmt: skip

@@ -1,5 +1,7 @@
 """Reference tables that are not partitioned: the stage lookup and the sales reps."""
 
+import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,10 +55,14 @@ def workflow_status_lookup(
 ) -> Iterator[Any]:
     """Stage of every (record type, status name), from gcc_pipeline/stage_mappings.yaml enriched
     with the status ids of account/settings. A rebuild that changes it restages jobs and history."""
+    changed = None  # its check executed alone: evaluated
     if context.selected_asset_keys:
-        yield _rebuild_lookup(context, jobnimbus, warehouse)
+        result = _rebuild_lookup(context, jobnimbus, warehouse)
+        changed = {"workflow_status_lookup"} if result.metadata["mapping_changed"] else set()
+        yield result
     with warehouse.connection() as conn:
-        yield from evaluate(context, conn, LOOKUP_CHECKS, freshness_hours=account.freshness_hours)
+        yield from evaluate(context, conn, LOOKUP_CHECKS, freshness_hours=account.freshness_hours,
+                            changed=changed)  # fmt: skip
 
 
 def _rebuild_lookup(
@@ -66,7 +72,16 @@ def _rebuild_lookup(
     with jobnimbus.get_client() as client:
         settings = client.settings()
     rows = lookup_rows(mapping, settings)
+    fingerprint = hashlib.sha256(
+        json.dumps(sorted(json.dumps(r.as_tuple()) for r in rows)).encode()
+    ).hexdigest()
+    unmapped = [r for r in rows if r.stage is None]
     with warehouse.connection() as conn, conn, conn.cursor() as cur:
+        cur.execute(query("fingerprint_read"), {"name": "workflow_status_lookup"})
+        if (found := cur.fetchone()) and found[0] == fingerprint:
+            context.log.info(f"lookup: unchanged ({len(rows)} statuses, {len(unmapped)} without "
+                             "a stage; same mapping file and account/settings)")  # fmt: skip
+            return _lookup_result(rows, unmapped, changed=False, restaged=0)
         cur.execute(query("jobs_write_lock"))
         cur.execute(query("staging"))
         copy_rows(cur, "stage_lookup", LookupRow.COLUMNS, (r.as_tuple() for r in rows))
@@ -85,7 +100,23 @@ def _rebuild_lookup(
                                                  "jobs_since": None})  # fmt: skip
             cur.execute(query("history_stages"), {"all": True})
             cur.execute(query("derive_job_dates"), {"all": True})
-    unmapped = [r for r in rows if r.stage is None]
+            cur.execute(
+                query("mark_changed"),
+                {"tables": ["workflow_status_lookup", "jobs", "job_status_history"],
+                 "run_id": context.run.run_id},
+            )  # fmt: skip
+        cur.execute(
+            query("fingerprint_write"),
+            {"name": "workflow_status_lookup", "fingerprint": fingerprint,
+             "run_id": context.run.run_id},
+        )  # fmt: skip
+    context.log.info(f"lookup: {len(rows)} statuses, {len(unmapped)} without a stage")
+    return _lookup_result(rows, unmapped, changed=changed, restaged=restaged)
+
+
+def _lookup_result(
+    rows: list[LookupRow], unmapped: list[LookupRow], *, changed: bool, restaged: int
+) -> MaterializeResult:
     metadata = {
         "dagster/row_count": len(rows),
         "record_types": len({r.record_type_id for r in rows}),
@@ -100,7 +131,6 @@ def _rebuild_lookup(
                 [(r.record_type_name, r.workflow, r.status_name) for r in unmapped],
             )
         )
-    context.log.info(f"lookup: {len(rows)} statuses, {len(unmapped)} without a stage")
     return MaterializeResult(asset_key="workflow_status_lookup", metadata=metadata)
 
 
@@ -144,13 +174,20 @@ def sales_reps(
 ) -> Iterator[Any]:
     """Sales reps from account/users plus every rep seen on a record (kept even when the account
     no longer lists them, so historical numbers still have a name)."""
+    changed = None  # its check executed alone: evaluated
     if context.selected_asset_keys:
-        yield _load_reps(jobnimbus, warehouse)
+        result = _load_reps(jobnimbus, warehouse, context.run.run_id)
+        moved = result.metadata["changed_from_users"] or result.metadata["changed_from_records"]
+        changed = {"sales_reps"} if moved else set()
+        yield result
     with warehouse.connection() as conn:
-        yield from evaluate(context, conn, REPS_CHECKS, freshness_hours=account.freshness_hours)
+        yield from evaluate(context, conn, REPS_CHECKS, freshness_hours=account.freshness_hours,
+                            changed=changed)  # fmt: skip
 
 
-def _load_reps(jobnimbus: JobNimbusResource, warehouse: WarehouseResource) -> MaterializeResult:
+def _load_reps(
+    jobnimbus: JobNimbusResource, warehouse: WarehouseResource, run_id: str
+) -> MaterializeResult:
     with jobnimbus.get_client() as client:
         users = [u for u in client.users() if u.get("id") or u.get("jnid")]
     with warehouse.connection() as conn, conn, conn.cursor() as cur:
@@ -159,6 +196,8 @@ def _load_reps(jobnimbus: JobNimbusResource, warehouse: WarehouseResource) -> Ma
         from_users = cur.rowcount if users else 0
         cur.execute(query("sales_reps_from_records"))
         from_records = cur.rowcount
+        if from_users or from_records:
+            cur.execute(query("mark_changed"), {"tables": ["sales_reps"], "run_id": run_id})
         cur.execute("SELECT count(*), count(*) FILTER (WHERE source = 'records') FROM sales_reps")
         total, records_only = cur.fetchone()
     return MaterializeResult(

@@ -114,7 +114,7 @@ class Load:
         self._local = _Worker()
         self._opened: list[Any] = []
         self._opened_lock = threading.Lock()
-        self._borrowed = contextlib.ExitStack()
+
         self.began = clock.now()  # reset when `run` starts: no mark may pass it
 
     # ---------------------------------------------------------------- per-thread resources
@@ -126,23 +126,10 @@ class Load:
                 self._opened.append(self._local.client)
         return self._local.client
 
-    def _conn(self) -> Any:
-        if self._local.conn is None:
-            # Relaxed commits: a crash can lose the last moments of commits, never their order,
-            # and whatever is lost is re-fetched, since a stream's state is committed after its
-            # windows. Borrowed from the process's pool until the load ends.
-            with self._opened_lock:
-                conn = self._borrowed.enter_context(self.connection(relaxed=True))
-            create_staging(conn)
-            self._local.conn = conn
-        return self._local.conn
-
     def _close_all(self) -> None:
         for thing in self._opened:
             with contextlib.suppress(Exception):  # closing after a failure must not mask it
                 thing.close()
-        with contextlib.suppress(Exception):
-            self._borrowed.close()  # back to the pool, or closed when left in a transaction
 
     # ---------------------------------------------------------------- one window
 
@@ -161,7 +148,16 @@ class Load:
         return self._land_records(window, self._client().fetch_ids(stream, ids))
 
     def _land_records(self, window: Window, records: Iterator[dict[str, Any]]) -> WindowResult:
-        client, conn = self._client(), self._conn()
+        with self.connection(relaxed=True) as conn:
+            return self._land_on(conn, window, records)
+
+    def _land_on(
+        self, conn: Any, window: Window, records: Iterator[dict[str, Any]]
+    ) -> WindowResult:
+        """One window on a pooled connection: borrowed for the window only, so the landers of a
+        load share a few connections (a window mostly waits on the API) instead of one each."""
+        create_staging(conn)
+        client = self._client()
         name = window.stream.name
         before = client.stats.get(name, {})
         started, ticks = clock.now(), time.perf_counter()
@@ -285,9 +281,16 @@ class Load:
                                    result.window_stats.high_water))  # fmt: skip
         logs = [w.log for r in results.values() for w in (*r.windows, *r.by_id)]
         lock_conn.autocommit = False
-        # The windows' log rows open the transaction in which advance writes the states.
+        changed = sorted({
+            r.plan.stream.table.name for r in results.values()
+            if r.stats.inserted or r.stats.updated
+        })  # fmt: skip
+        # The windows' log rows (and which tables changed) open the transaction in which advance
+        # writes the states.
         with lock_conn.cursor() as cur:
             cur.execute(query("log_ingestion"), {"rows": json.dumps(logs, default=str)})
+            if changed:
+                cur.execute(query("mark_changed"), {"tables": changed, "run_id": self.run_id})
         states = advance(lock_conn, loads, floor=self.floor, run_id=self.run_id, began=self.began)
         lock_conn.autocommit = True
         with lock_conn.cursor() as cur:

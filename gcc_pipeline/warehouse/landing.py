@@ -22,17 +22,13 @@ import orjson
 from gcc_pipeline.jobnimbus import records
 from gcc_pipeline.jobnimbus.records import RecordError
 from gcc_pipeline.streams import Stream
-from gcc_pipeline.warehouse.copy import copy_buffer, copy_into, encode
+from gcc_pipeline.warehouse.copy import copy_into, encode
 from gcc_pipeline.warehouse.queries import query
-from gcc_pipeline.warehouse.upsert import upsert_statement
+from gcc_pipeline.warehouse.upsert import land_chunk_statement
 
-RAW_COLUMNS = (
+STAGE_COLUMNS = (
     "entity_type", "entity_id", "payload", "payload_hash", "date_updated", "window_at", "run_id",
-    "partition_key",
-)  # fmt: skip
-QUARANTINE_COLUMNS = (
-    "entity_type", "entity_id", "payload_hash", "reason", "payload_excerpt", "run_id",
-    "partition_key",
+    "partition_key", "row", "reason", "payload_excerpt",
 )  # fmt: skip
 
 
@@ -182,38 +178,40 @@ class Lander:
         self._run = encode(run_id)
         self._partition = encode(partition_key)
         self._columns: list[str] = []
+        self._statement_for: tuple[str, ...] | None = None
+        self._composed: Any = None
 
     def land(self, stream: Iterable[Mapping[str, Any]]) -> LandingStats:
         """Parse and encode chunk N+1 while the database writes chunk N (one chunk in flight:
-        bounded memory, chunks committed in order). psycopg2 releases the GIL while PostgreSQL
-        works, so the two overlap even on CPython."""
+        bounded memory, chunks landed in order). psycopg2 releases the GIL while PostgreSQL
+        works, so the two overlap even on CPython. Each chunk is one COPY and one statement
+        (land_chunk.sql), each its own transaction: a crash leaves whole chunks behind."""
         pending: Future[None] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcc-landing") as writer:
-            for chunk in _chunks(stream, self.chunk_size):
-                prepared = self._prepare(chunk)
+        autocommit, self.conn.autocommit = self.conn.autocommit, True
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcc-landing") as writer:
+                for chunk in _chunks(stream, self.chunk_size):
+                    prepared = self._prepare(chunk)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(self._write, prepared)
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(self._write, prepared)
-            if pending is not None:
-                pending.result()
+        finally:
+            if not self.conn.closed:
+                self.conn.autocommit = autocommit
         return self.stats
 
-    def _quarantine(
-        self, rows: list, entity_id: str, digest: str, reason: str, excerpt: str | None
-    ) -> None:
-        rows.append((self.stream.entity_type, entity_id[:200], digest, reason, excerpt, self.run_id,
-                     self.partition_key))  # fmt: skip
+    def _quarantine(self, reason: str) -> None:
         self.stats.quarantined += 1
         kind = reason.split(" (")[0]  # "(value)" details vary; the kind is what metadata counts
         self.stats.reasons[kind] = self.stats.reasons.get(kind, 0) + 1
 
     def _prepare(self, chunk: Sequence[Mapping[str, Any]]) -> "_Prepared":
-        raw_lines: list[str] = []
-        quarantine_rows: list[tuple] = []
-        normalized: list[bytes] = []
+        lines: list[str] = []
         ids: set[str] = set()
         stream = self.stream
-        raw_line = self._raw_line
+        line = self._line
         references = stream.table.references
         for payload in chunk:
             self.stats.fetched += 1
@@ -222,16 +220,19 @@ class Lander:
             if text is None:
                 dump = json.dumps(payload, ensure_ascii=True, default=str)
                 digest = hashlib.md5(dump.encode()).hexdigest()
-                self._quarantine(quarantine_rows, entity_id, digest, problem, dump[:2000])
+                self._quarantine(problem)
+                lines.append(line(entity_id[:200], None, digest, None, None, None, problem,
+                                  dump[:2000]))  # fmt: skip
                 continue
             digest = hashlib.md5(text.encode("utf-8")).hexdigest()
             updated = _safe_epoch(payload, "date_updated")
             window_at = _safe_epoch(payload, stream.window_field)
-            raw_lines.append(raw_line(entity_id, text, digest, updated, window_at))
             try:
                 row = stream.parse(payload)
             except RecordError as exc:
-                self._quarantine(quarantine_rows, entity_id, digest, str(exc), None)
+                self._quarantine(str(exc))
+                lines.append(line(entity_id, text, digest, updated, window_at, None, str(exc),
+                                  None))  # fmt: skip
                 continue
             if window_at and (self.stats.high_water is None or window_at > self.stats.high_water):
                 self.stats.high_water = window_at
@@ -239,83 +240,71 @@ class Lander:
                 self.stats.future_dated += 1
             if row is None:  # nothing to normalize (a plain note): kept raw only
                 self.stats.skipped += 1
+                lines.append(line(entity_id, text, digest, updated, window_at, None, None, None))
                 continue
-            row["payload_hash"] = digest  # the upsert joins stage_raw on it for `raw`
-            if not normalized:
+            row["payload_hash"] = digest  # the upsert's version, beside date_updated
+            if not self._columns:
                 self._columns = list(row)
-            normalized.append(orjson.dumps(row, default=_json_value))
             if row["id"] in ids:
                 self.stats.skipped += 1  # the same jnid twice in a chunk: the newer one wins
             ids.add(row["id"])
             for column, target in references:
                 if row.get(column):
                     self.stats.referenced.setdefault(target, set()).add(row[column])
-        return _Prepared(
-            raw=io.StringIO("".join(raw_lines)),
-            quarantine=copy_buffer(quarantine_rows) if quarantine_rows else None,
-            columns=self._columns if normalized else [],
-            normalized=io.BytesIO(b"\n".join(normalized)),
-            ids=sorted(ids),
-        )
+            normalized = orjson.dumps(row, default=_json_value).decode()
+            lines.append(line(entity_id, text, digest, updated, window_at, normalized, None, None))
+        return _Prepared(staged=io.StringIO("".join(lines)), ids=sorted(ids))
 
-    def _raw_line(
+    def _line(
         self,
         entity_id: str,
-        text: str,
+        text: str | None,
         digest: str,
         updated: datetime | None,
         window_at: datetime | None,
+        row: str | None,
+        reason: str | None,
+        excerpt: str | None,
     ) -> str:
-        """One stage_raw row in COPY text format. The payload is orjson's output: no raw tab or
-        newline can be in it (JSON escapes them), so doubling backslashes is all it needs."""
+        """One stage_landing row in COPY text format. JSON from orjson holds no raw tab or
+        newline (JSON escapes them), so doubling its backslashes is all it needs."""
         return "\t".join((
-            self.stream.entity_type, encode(entity_id), text.replace("\\", "\\\\"), digest,
+            self.stream.entity_type, encode(entity_id),
+            text.replace("\\", "\\\\") if text is not None else "\\N", digest,
             updated.isoformat() if updated else "\\N",
             window_at.isoformat() if window_at else "\\N", self._run, self._partition,
+            row.replace("\\", "\\\\") if row is not None else "\\N",
+            encode(reason), encode(excerpt),
         )) + "\n"  # fmt: skip
 
     def _write(self, prepared: "_Prepared") -> None:
-        """One transaction per chunk: raw events, quarantine and the upsert together."""
-        with self.conn, self.conn.cursor() as cur:
-            copy_into(cur, "stage_raw", RAW_COLUMNS, prepared.raw)
-            cur.execute(query("land_raw"))
-            self.stats.raw_inserted += cur.rowcount
-            if prepared.quarantine is not None:
-                copy_into(cur, "stage_quarantine", QUARANTINE_COLUMNS, prepared.quarantine)
-                cur.execute(query("land_quarantine"))
-            if prepared.ids:
-                self._upsert(cur, prepared)
+        """COPY the chunk into stage_landing, then land it in one statement (land_chunk.sql)."""
+        with self.conn.cursor() as cur:
+            copy_into(cur, "stage_landing", STAGE_COLUMNS, prepared.staged)
+            cur.execute(self._statement())
+            raw, inserted, written, _ = cur.fetchone()
+            self.stats.raw_inserted += raw
+            self.stats.inserted += inserted
+            self.stats.updated += written - inserted
+            self.stats.unchanged += len(prepared.ids) - written
+            if prepared.ids and self.stream.table.after_upsert:
+                # a per-table step on the rows just written (jobs: their stage)
+                cur.execute(query(self.stream.table.after_upsert), {"ids": prepared.ids})
 
-    def _upsert(self, cur: Any, prepared: "_Prepared") -> None:
+    def _statement(self) -> Any:
         table = self.stream.table
-        columns = prepared.columns
-        # Rows travel as JSON lines; PostgreSQL turns them into the table's types itself
-        # (jsonb_populate_record), on its own core, instead of Python encoding every field.
-        cur.copy_expert(query("copy_rows"), prepared.normalized, size=1 << 20)
-        cur.execute(
-            upsert_statement(
-                table.name,
-                columns,
-                version=table.version,
-                touched=table.touched,
-                with_raw=table.keeps_raw,
-            )
-        )
-        flags = [new for (new,) in cur.fetchall()]
-        inserted = sum(flags)
-        self.stats.inserted += inserted
-        self.stats.updated += len(flags) - inserted
-        self.stats.unchanged += len(prepared.ids) - len(flags)
-        if table.after_upsert:  # a per-table step on the rows just written (jobs: their stage)
-            cur.execute(query(table.after_upsert), {"ids": prepared.ids})
+        if self._statement_for != tuple(self._columns):
+            self._statement_for = tuple(self._columns)
+            self._composed = land_chunk_statement(
+                table.name, self._columns or ["id", "payload_hash"], version=table.version,
+                touched=table.touched, with_raw=table.keeps_raw,
+            )  # fmt: skip
+        return self._composed
 
 
 @dataclass
 class _Prepared:
     """A chunk encoded for COPY, ready for the writer thread."""
 
-    raw: io.StringIO
-    quarantine: io.StringIO | None
-    columns: list[str]
-    normalized: io.BytesIO  # JSON lines, one row each
-    ids: list[str]
+    staged: io.StringIO  # stage_landing rows
+    ids: list[str]  # the ids of its normalized rows

@@ -161,9 +161,11 @@ def _scrub(text: str, url: str) -> str:
 
 def ensure_database(url: str) -> None:
     """Create the URL's database when missing, through the server's maintenance database."""
+    from gcc_pipeline.warehouse.pool import borrowed
+
     try:
-        connect(url).close()
-        return
+        with borrowed(url):  # kept in the pool for what comes next
+            return
     except ConfigError as exc:
         if "does not exist" not in str(exc):
             raise

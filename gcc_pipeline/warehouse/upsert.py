@@ -1,4 +1,4 @@
-"""Set-based upsert from a staging table that never lets an older payload win.
+"""The one statement that lands a staged chunk: raw payloads, quarantine and the table's upsert.
 
 The version comparison is (date_updated, payload_hash): a newer payload always replaces an older
 one, and two payloads with the same date_updated resolve the same way in any order, so reruns and
@@ -9,8 +9,10 @@ from collections.abc import Sequence
 
 from psycopg2 import sql
 
+from gcc_pipeline.warehouse.queries import query
 
-def upsert_statement(
+
+def land_chunk_statement(
     table: str,
     columns: Sequence[str],
     *,
@@ -18,44 +20,26 @@ def upsert_statement(
     touched: str,
     with_raw: bool = True,
 ) -> sql.Composed:
-    """INSERT .. ON CONFLICT (id) DO UPDATE .. RETURNING (xmax = 0), i.e. true for new rows.
+    """sql/load/land_chunk.sql for `table`: returns (new raw payloads, rows inserted, rows
+    inserted or updated) and empties the staging table, all in one statement (one round trip
+    per chunk on a distant database, and atomic without a transaction of its own).
 
-    Rows come from stage_rows (JSON, typed by jsonb_populate_record as the table's own row
-    type). The `raw` column comes from stage_raw (same transaction, joined on id and payload
-    hash), so each payload crosses the wire and is parsed into jsonb once, not twice."""
+    Rows arrive as JSON in stage_landing.row, typed by jsonb_populate_record as the table's own
+    row type; the `raw` column is the same staged row's payload, so each payload crosses the
+    wire and is parsed into jsonb once."""
     target_cols = [*columns, "raw"] if with_raw else list(columns)
-    cols = sql.SQL(", ").join(map(sql.Identifier, target_cols))
     staged = sql.SQL(", ").join(
         [sql.SQL("s.{}").format(sql.Identifier(c)) for c in columns]
-        + ([sql.SQL("r.payload")] if with_raw else [])
-    )
-    raw_join = (
-        sql.SQL("JOIN stage_raw r ON r.entity_id = s.id AND r.payload_hash = s.payload_hash")
-        if with_raw
-        else sql.SQL("")
+        + ([sql.SQL("s._payload")] if with_raw else [])
     )
     updates = sql.SQL(", ").join(
         [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in target_cols if c != "id"]
         + [sql.SQL("{} = now()").format(sql.Identifier(touched))]
     )
-    return sql.SQL(
-        """
-        INSERT INTO {table} AS t ({cols})
-        SELECT DISTINCT ON (s.id) {staged}
-        FROM (SELECT r.* FROM stage_rows j,
-                  jsonb_populate_record(NULL::{table}, j.row) r) s
-        {raw_join}
-        ORDER BY s.id, s.{version} DESC NULLS LAST, s.payload_hash DESC
-        ON CONFLICT (id) DO UPDATE SET {updates}
-        WHERE (coalesce(EXCLUDED.{version}, '-infinity'), EXCLUDED.payload_hash)
-            > (coalesce(t.{version}, '-infinity'), coalesce(t.payload_hash, ''))
-        RETURNING (xmax = 0)
-        """
-    ).format(
+    return sql.SQL(query("land_chunk")).format(
         table=sql.Identifier(table),
-        cols=cols,
+        cols=sql.SQL(", ").join(map(sql.Identifier, target_cols)),
         staged=staged,
-        raw_join=raw_join,
         updates=updates,
         version=sql.Identifier(version),
     )

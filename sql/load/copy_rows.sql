@@ -1,1 +1,0 @@
-COPY stage_rows (row) FROM STDIN WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')

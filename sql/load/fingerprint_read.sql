@@ -1,0 +1,1 @@
+SELECT fingerprint FROM gcc_fingerprints WHERE name = %(name)s
