@@ -6,8 +6,9 @@ proportional to the history's length in months, not days: a three-year first loa
 hundred events.
 """
 
+import bisect
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -85,3 +86,20 @@ def month_key(when: datetime) -> str:
         max(when, history_start(_settings) + timedelta(seconds=1)).timestamp()
     )
     return max(key, keys[0])
+
+
+class MonthIndex:
+    """The partition of a record's date among a run's months, by bisection (a record a landing
+    holds belongs to its own month, whatever window fetched it); dates outside go to the nearest
+    month of the run."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = list(keys)
+        self.starts = [
+            monthly_partitions.time_window_for_partition_key(k).start.timestamp() for k in keys
+        ]
+
+    def key(self, when: datetime | None) -> str:
+        if when is None or not self.keys:
+            return self.keys[0] if self.keys else ""
+        return self.keys[max(0, bisect.bisect_right(self.starts, when.timestamp()) - 1)]

@@ -38,6 +38,7 @@ from gcc_pipeline.checks import checks_on, evaluate
 from gcc_pipeline.jobnimbus import AuthError, JobNimbusResource, NotFoundError
 from gcc_pipeline.markdown import md_table
 from gcc_pipeline.partitions import (
+    MonthIndex,
     backfill_policy,
     beta_parameters,
     latest_window,
@@ -46,7 +47,7 @@ from gcc_pipeline.partitions import (
 from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.streams import STREAMS, Stream, Table, stream_tables, streams_of
 from gcc_pipeline.sync.load import Load, StreamResult
-from gcc_pipeline.sync.plan import StreamPlan, plan_stream
+from gcc_pipeline.sync.plan import StreamPlan, by_count, plan_stream
 from gcc_pipeline.sync.state import read_states
 from gcc_pipeline.warehouse.landing import LandingStats
 from gcc_pipeline.warehouse.resource import WarehouseResource
@@ -132,35 +133,44 @@ def _plans(
     plans = [plan(s, state=states.get(s.name)) for s in streams]
     if all(len(p.windows) <= 1 for p in plans):
         return plans  # a catch-up: one window each, nothing to save
-    asked = [p for p in plans if len(p.windows) > 1]  # one request each: where records begin
-    answers = jobnimbus.oldest([p.stream for p in asked])
-    oldest = {p.stream.name: answer for p, answer in zip(asked, answers, strict=True)}
+    # Two requests each, at once: where records begin (no window before), and how many the span
+    # holds (windows follow the records, so pages are full, not one partial page a month).
+    asked = [p for p in plans if len(p.windows) > 1]
+    answers = jobnimbus.probe([(p.stream, p.windows[0].start, p.windows[-1].end) for p in asked])
+    probed = {p.stream.name: answer for p, answer in zip(asked, answers, strict=True)}
+    now = clock.now()
     return [
-        plan(p.stream, state=states.get(p.stream.name), oldest=oldest[p.stream.name])
-        if p.stream.name in oldest else p
+        by_count(plan(p.stream, state=states.get(p.stream.name), oldest=probed[p.stream.name][0]),
+                 probed[p.stream.name][1], now)
+        if p.stream.name in probed else p
         for p in plans
     ]  # fmt: skip
 
 
 def _partition_metadata(results: Sequence[StreamResult], months: Sequence[str]) -> dict[str, dict]:
-    """Each month of the run gets its own windows and counts on its materialization."""
-    by_month: dict[str, list] = {}
+    """Each month of the run gets its own counts on its materialization: the records of that
+    month landed, and the windows that began in it (a window follows the records, not months)."""
+    counts: dict[str, list[int]] = {}
+    windows: dict[str, list[str]] = {}
     for result in results:
+        for month, (fetched, quarantined) in result.stats.by_month.items():
+            total = counts.setdefault(month, [0, 0])
+            total[0] += fetched
+            total[1] += quarantined
         for w in (*result.windows, *result.by_id):
-            by_month.setdefault(w.window.partition_key, []).append(w)
-    out = {}
-    for month in months:
-        windows = by_month.get(month, [])
-        stats = LandingStats()
-        for w in windows:
-            stats.add(w.stats)
-        out[month] = {
-            "windows": "; ".join(f"{w.window.stream.name} {w.window.describe()}" for w in windows)
-            or "not fetched in this run (already loaded up to the high-water mark)",
-            **stats.as_metadata(),
-            "requests": sum(w.requests for w in windows),
+            windows.setdefault(w.window.partition_key, []).append(
+                f"{w.window.stream.name} {w.window.describe()}: {w.stats.fetched} records, "
+                f"{w.requests} requests"
+            )
+    return {
+        month: {
+            "fetched": counts.get(month, [0, 0])[0],
+            "quarantined": counts.get(month, [0, 0])[1],
+            "windows": "; ".join(windows.get(month, []))
+            or "none began in this month (records of it may come with an earlier window)",
         }
-    return out
+        for month in months
+    }
 
 
 def _record(
@@ -323,6 +333,7 @@ with beta_parameters():
                 _log_plans(context, plans)
                 load = Load(
                     plans, jobnimbus=jobnimbus, connection=warehouse.connection,
+                    months=MonthIndex(context.partition_keys).key,
                     run_id=context.run.run_id, floor=_floor(account),
                 )  # fmt: skip
                 for result in load.run():

@@ -66,6 +66,27 @@ class JobNimbusResource(ConfigurableResource):
         with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="gcc-oldest") as pool:
             return list(pool.map(ask, listings))
 
+    def probe(
+        self, spans: Sequence[tuple[Listing, datetime | None, datetime | None]]
+    ) -> list[tuple[tuple[bool, datetime | None], int]]:
+        """For each (listing, start, end): its oldest record (`JobNimbusClient.oldest`) and how
+        many records the span holds (`count`), all asked at once, at most `max_concurrency` in
+        flight: against a distant API, one round trip for a load's whole plan."""
+        limiter = self.limiter()
+
+        def oldest(listing: Listing) -> tuple[bool, datetime | None]:
+            with self.get_client(limiter) as client:
+                return client.oldest(listing)
+
+        def count(span: tuple[Listing, datetime | None, datetime | None]) -> int:
+            with self.get_client(limiter) as client:
+                return client.count(*span)
+
+        with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="gcc-probe") as pool:
+            firsts = [pool.submit(oldest, span[0]) for span in spans]
+            totals = [pool.submit(count, span) for span in spans]
+            return [(f.result(), t.result()) for f, t in zip(firsts, totals, strict=True)]
+
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         return [(k, v) for k, v in super().__repr_args__() if k != "api_key"]
 

@@ -100,6 +100,7 @@ class Load:
         *,
         jobnimbus: JobNimbusResource,
         connection: Borrow,
+        months: Callable[[datetime | None], str] | None = None,
         run_id: str,
         floor: datetime,
         chunk_size: int = 5000,
@@ -107,6 +108,7 @@ class Load:
         self.plans = list(plans)
         self.jobnimbus = jobnimbus
         self.connection = connection  # pooled connections: the locks' session, landing
+        self.months = months  # each record's partition (windows may span months)
         self.run_id = run_id
         self.floor = floor
         self.chunk_size = chunk_size
@@ -163,7 +165,7 @@ class Load:
         started, ticks = clock.now(), time.perf_counter()
         lander = Lander(
             conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
-            chunk_size=self.chunk_size, began=self.began,
+            chunk_size=self.chunk_size, began=self.began, months=self.months,
         )  # fmt: skip
         stats = lander.land(records)
         after = client.stats.get(name, {})

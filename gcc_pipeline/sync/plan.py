@@ -12,12 +12,13 @@ ahead of ours, a sandbox that lives faster) still land. Months before a stream's
 nothing, and the load still covers everything from GCC_START_DATE.
 """
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dagster import TimeWindow
 
-from gcc_pipeline.partitions import monthly_partitions
+from gcc_pipeline.partitions import month_key, monthly_partitions
 from gcc_pipeline.streams import Stream
 from gcc_pipeline.sync.state import SyncState
 
@@ -148,3 +149,29 @@ def _skip_before_oldest(
     if fetch_from > start:
         reason += f"; from its oldest record's month {month.start.date().isoformat()}"
     return fetch_from, floor, reason
+
+
+#: Records a fetch window aims at: its pages are all full but its last, so a load makes about
+#: one request more per this many records than the records need (5% at 1,000 a page).
+WINDOW_RECORDS = 20_000
+
+
+def by_count(plan: StreamPlan, count: int, now: datetime) -> StreamPlan:
+    """The plan's month windows merged into fetch windows of about WINDOW_RECORDS records each,
+    cut evenly in time over the planned span (`count`, the records in it, is all one request
+    tells). Months keep their meaning for partitions: each record lands under its own month
+    (see Lander); windows only decide how many requests the API gets and which run at once."""
+    if len(plan.windows) <= 1:
+        return plan
+    first, last = plan.windows[0], plan.windows[-1]
+    start = first.start
+    stop = last.end or max(now, last.start)
+    pieces = max(1, min(math.ceil(count / WINDOW_RECORDS), 1000))
+    step = (stop - start) / pieces
+    edges = [start + step * i for i in range(pieces)]
+    windows = tuple(
+        Window(plan.stream, edge, edges[i + 1] if i + 1 < pieces else last.end, month_key(edge))
+        for i, edge in enumerate(edges)
+    )
+    return replace(plan, windows=windows, reason=f"{plan.reason}; {pieces} window(s) of about "
+                   f"{math.ceil(count / pieces):,} records")  # fmt: skip

@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +46,8 @@ class LandingStats:
     reasons: dict[str, int] = field(default_factory=dict)
     # stream -> ids rows of this landing point at (see Table.references)
     referenced: dict[str, set[str]] = field(default_factory=dict)
+    # per partition (month): [records fetched, of them quarantined]
+    by_month: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, other: "LandingStats") -> None:
         for name in self.as_metadata():
@@ -56,6 +58,10 @@ class LandingStats:
             self.reasons[reason] = self.reasons.get(reason, 0) + n
         for stream, ids in other.referenced.items():
             self.referenced.setdefault(stream, set()).update(ids)
+        for month, (fetched, quarantined) in other.by_month.items():
+            counts = self.by_month.setdefault(month, [0, 0])
+            counts[0] += fetched
+            counts[1] += quarantined
 
     def as_metadata(self) -> dict[str, int]:
         return {
@@ -167,16 +173,18 @@ class Lander:
         partition_key: str,
         chunk_size: int = 5000,
         began: datetime | None = None,
+        months: Callable[[datetime | None], str] | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
         self.began = began  # records dated after it are counted as future-dated
         self.run_id = run_id
         self.partition_key = partition_key
+        # the month (partition) of each record, by its window field; default: the window's
+        self.months = months
         self.chunk_size = chunk_size
         self.stats = LandingStats()
         self._run = encode(run_id)
-        self._partition = encode(partition_key)
         self._columns: list[str] = []
         self._statement_for: tuple[str, ...] | None = None
         self._composed: Any = None
@@ -272,10 +280,18 @@ class Lander:
             self.stream.entity_type, encode(entity_id),
             text.replace("\\", "\\\\") if text is not None else "\\N", digest,
             updated.isoformat() if updated else "\\N",
-            window_at.isoformat() if window_at else "\\N", self._run, self._partition,
+            window_at.isoformat() if window_at else "\\N", self._run,
+            self._month(window_at, quarantined=reason is not None),
             row.replace("\\", "\\\\") if row is not None else "\\N",
             encode(reason), encode(excerpt),
         )) + "\n"  # fmt: skip
+
+    def _month(self, when: datetime | None, *, quarantined: bool) -> str:
+        month = self.months(when) if self.months else self.partition_key
+        counts = self.stats.by_month.setdefault(month, [0, 0])
+        counts[0] += 1
+        counts[1] += quarantined
+        return encode(month)
 
     def _write(self, prepared: "_Prepared") -> None:
         """COPY the chunk into stage_landing, then land it in one statement (land_chunk.sql)."""
