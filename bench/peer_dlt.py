@@ -39,6 +39,8 @@ from dlt.sources.rest_api import rest_api_source
 from requests import Request, Response
 
 PAGE_SIZE = 1000
+# The same records gcc asks for: of the activities, the status changes only.
+FILTERS: dict[str, list[dict]] = {"activities": [{"term": {"is_status_change": True}}]}
 # resource name (table) -> (path, list key, keyset field)
 RESOURCES: dict[str, tuple[str, str, str]] = {
     "contacts": ("contacts", "results", "date_updated"),
@@ -58,9 +60,17 @@ class KeysetPaginator(BasePaginator):
     next page: the merge on ``jnid`` drops them. The last page is the first one not full.
     """
 
-    def __init__(self, field: str, size: int = PAGE_SIZE, *, dedupe: bool = False) -> None:
+    def __init__(
+        self,
+        field: str,
+        size: int = PAGE_SIZE,
+        *,
+        dedupe: bool = False,
+        filters: Sequence[dict] = (),
+    ) -> None:
         super().__init__()
         self.field = field
+        self.filters = list(filters)  # clauses every page asks for (besides the keyset range)
         self.size = size
         self.value: float | None = None
         self.offset = 0
@@ -77,6 +87,8 @@ class KeysetPaginator(BasePaginator):
             "size": self.size,
             "from": 0,
         }
+        if self.filters:
+            request.params["filter"] = json.dumps({"must": self.filters}, separators=(",", ":"))
 
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         self.requests += 1
@@ -104,7 +116,8 @@ class KeysetPaginator(BasePaginator):
             return
         request.params["from"] = self.offset
         request.params["filter"] = json.dumps(
-            {"must": [{"range": {self.field: {"gte": self.value}}}]}, separators=(",", ":")
+            {"must": [*self.filters, {"range": {self.field: {"gte": self.value}}}]},
+            separators=(",", ":"),
         )
 
 
@@ -114,7 +127,8 @@ def source(
     """The rest_api source over the six list endpoints, and its paginators (request counts)."""
     dedupe = write_disposition != "merge"
     paginators = {
-        name: KeysetPaginator(field, dedupe=dedupe) for name, (_, _, field) in RESOURCES.items()
+        name: KeysetPaginator(field, dedupe=dedupe, filters=FILTERS.get(name, ()))
+        for name, (_, _, field) in RESOURCES.items()
     }
     config: dict[str, Any] = {
         "client": {

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gcc_pipeline.jobnimbus import JobNimbusResource
 
 JOB = "sync_job"
+Oldest = dict[str, tuple[bool, datetime | None]]  # stream -> (any record, its oldest date)
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,11 @@ def plan_run(
     *,
     full: bool,
     since: date | None,
-    oldest: Callable[[], datetime | None] = lambda: None,
+    oldest: Callable[[], Oldest] = dict,
 ) -> RunPlan:
-    """`oldest` (asked only for a whole load) is when the account's oldest record is dated: the
-    run's partitions start at its month, since older months hold nothing to load or record."""
+    """`oldest` (asked only for a whole load) says where each stream's records begin: the run's
+    partitions start at the oldest one's month, since older months hold nothing to load or
+    record, and the run's step reuses the answers instead of asking again."""
     from gcc_pipeline.partitions import history_start, keys_through_now, month_key
 
     keys = keys_through_now()
@@ -111,13 +113,14 @@ def plan_run(
             else f"never fully loaded: {', '.join(missing)}" if missing
             else f"GCC_START_DATE moved earlier than what {', '.join(behind)} covered"
         )  # fmt: skip
-        begins, note = oldest(), ""
+        answers = oldest()
+        begins, note = earliest(answers), ""
         if begins is not None and month_key(begins) > first:
             first = min(month_key(begins), last)
             keys = keys[keys.index(first) :]
             note = f"; nothing in JobNimbus is older (GCC_START_DATE {floor.date()})"
         return RunPlan(
-            first, last, {},
+            first, last, {"oldest": known_oldest(answers)} if answers else {},
             f"{why}: every month from {first[:7]} to {last[:7]} ({len(keys)} partitions){note}",
         )  # fmt: skip
     return RunPlan(last, last, {"incremental": True}, _catching_up(settings, states))
@@ -143,7 +146,7 @@ def read_plan(env: Environment, *, full: bool, since: date | None) -> RunPlan:
     with borrowed(env.target.warehouse_url) as conn:
         states = read_states(conn)
     return plan_run(env.settings, states, full=full, since=since,
-                    oldest=lambda: oldest_record(_jobnimbus(env.settings)))  # fmt: skip
+                    oldest=lambda: oldest_by_stream(_jobnimbus(env.settings)))  # fmt: skip
 
 
 def _jobnimbus(settings: Settings) -> "JobNimbusResource":
@@ -152,14 +155,31 @@ def _jobnimbus(settings: Settings) -> "JobNimbusResource":
     return jobnimbus_resource(settings, settings.jobnimbus_api_key or "")
 
 
-def oldest_record(jobnimbus: "JobNimbusResource") -> datetime | None:
-    """The oldest window date over all streams (one request each, concurrently); None when
-    unknown."""
-    answers = jobnimbus.oldest(STREAMS)
-    if any(found and at is None for found, at in answers):
+def oldest_by_stream(jobnimbus: "JobNimbusResource") -> Oldest:
+    """Where each stream's records begin (one request each, concurrently)."""
+    return dict(zip((s.name for s in STREAMS), jobnimbus.oldest(STREAMS), strict=True))
+
+
+def earliest(answers: Oldest) -> datetime | None:
+    """The oldest window date over all streams; None when unknown."""
+    if any(found and at is None for found, at in answers.values()):
         return None  # a record with an unreadable date: where the data begins is unknown
-    dates = [at for found, at in answers if found and at is not None]
+    dates = [at for found, at in answers.values() if found and at is not None]
     return min(dates) if dates else None
+
+
+def oldest_record(jobnimbus: "JobNimbusResource") -> datetime | None:
+    return earliest(oldest_by_stream(jobnimbus))
+
+
+def known_oldest(answers: Oldest) -> dict[str, str]:
+    """The answers a run's step may reuse (IngestConfig.oldest): '' for a stream without
+    records; a stream whose oldest date was unreadable is left for the step to ask."""
+    return {
+        name: at.isoformat() if at else ""
+        for name, (found, at) in answers.items()
+        if not (found and at is None)
+    }
 
 
 def run_sync(

@@ -25,6 +25,7 @@ import psycopg2
 import pytest
 
 from gcc_pipeline.warehouse.migrate import migrate
+from gcc_pipeline.warehouse.pool import close_all
 from gcc_pipeline.warehouse.urls import database_of, with_database
 
 
@@ -48,6 +49,8 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def create_database(server_url: str, prefix: str = "gcc_t", template: str | None = None) -> str:
     """A new database; with `template` (a database URL), a copy of that one."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    if template:
+        close_all()  # this process's pooled connections to the template would block the copy
     conn = psycopg2.connect(server_url)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -58,6 +61,7 @@ def create_database(server_url: str, prefix: str = "gcc_t", template: str | None
 
 
 def drop_database(server_url: str, url: str) -> None:
+    close_all()  # pooled connections of this process (the DROP would end them anyway)
     conn = psycopg2.connect(server_url)
     conn.autocommit = True
     with conn.cursor() as cur:

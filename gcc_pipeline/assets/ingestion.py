@@ -62,6 +62,9 @@ class IngestConfig(Config):
     incremental: bool = False  # True: from each stream's high-water mark, not whole partitions
     since: str | None = None  # an ISO date or time: fetch from there (`gcc run --since`)
     overlap_minutes: int = 60  # incremental runs re-read this much before the high-water mark
+    # Where streams' records begin, when whoever launched the run asked already (`gcc run`):
+    # stream -> ISO time of its oldest record, '' for none. Other streams are asked here.
+    oldest: dict[str, str] = {}
 
 
 def _specs() -> list[AssetSpec]:
@@ -136,7 +139,13 @@ def _plans(
     # Two requests each, at once: where records begin (no window before), and how many the span
     # holds (windows follow the records, so pages are full, not one partial page a month).
     asked = [p for p in plans if len(p.windows) > 1]
-    answers = jobnimbus.probe([(p.stream, p.windows[0].start, p.windows[-1].end) for p in asked])
+    known = {
+        name: (bool(at), datetime.fromisoformat(at) if at else None)
+        for name, at in config.oldest.items()
+    }
+    answers = jobnimbus.probe(
+        [(p.stream, p.windows[0].start, p.windows[-1].end) for p in asked], known=known
+    )
     probed = {p.stream.name: answer for p, answer in zip(asked, answers, strict=True)}
     now = clock.now()
     return [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,9 @@ from dagster import ConfigurableResource
 
 from .client import MAX_PAGE_SIZE, JobNimbusClient, Listing
 from .ratelimit import RateLimiter
+
+_LIMITERS: dict[tuple[str, int, int], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
 
 
 class JobNimbusResource(ConfigurableResource):
@@ -34,7 +38,15 @@ class JobNimbusResource(ConfigurableResource):
     page_size: int = MAX_PAGE_SIZE
 
     def limiter(self) -> RateLimiter:
-        return RateLimiter(self.requests_per_minute, max_in_flight=self.max_concurrency)
+        """The process's limiter for this API: every request of every step and probe counts
+        against one per-minute budget and one bound on requests in flight."""
+        key = (self.base_url, self.requests_per_minute, self.max_concurrency)
+        with _LIMITERS_LOCK:
+            if key not in _LIMITERS:
+                _LIMITERS[key] = RateLimiter(
+                    self.requests_per_minute, max_in_flight=self.max_concurrency
+                )
+            return _LIMITERS[key]
 
     def get_client(
         self, limiter: RateLimiter | None = None, *, max_retries: int | None = None
@@ -50,7 +62,7 @@ class JobNimbusResource(ConfigurableResource):
             timeout=(min(10.0, self.timeout_seconds), self.timeout_seconds),
             max_retries=self.max_retries if max_retries is None else max_retries,
             requests_per_minute=self.requests_per_minute,
-            limiter=limiter,
+            limiter=limiter or self.limiter(),
             page_size=self.page_size,
         )
 
@@ -67,11 +79,15 @@ class JobNimbusResource(ConfigurableResource):
             return list(pool.map(ask, listings))
 
     def probe(
-        self, spans: Sequence[tuple[Listing, datetime | None, datetime | None]]
+        self,
+        spans: Sequence[tuple[Listing, datetime | None, datetime | None]],
+        known: Mapping[str, tuple[bool, datetime | None]] | None = None,
     ) -> list[tuple[tuple[bool, datetime | None], int]]:
-        """For each (listing, start, end): its oldest record (`JobNimbusClient.oldest`) and how
-        many records the span holds (`count`), all asked at once, at most `max_concurrency` in
-        flight: against a distant API, one round trip for a load's whole plan."""
+        """For each (listing, start, end): its oldest record (`JobNimbusClient.oldest`, unless
+        `known` has it) and how many records the span holds (`count`), all asked at once, at
+        most `max_concurrency` in flight: against a distant API, one round trip for a load's
+        whole plan."""
+        known = known or {}
         limiter = self.limiter()
 
         def oldest(listing: Listing) -> tuple[bool, datetime | None]:
@@ -83,9 +99,14 @@ class JobNimbusResource(ConfigurableResource):
                 return client.count(*span)
 
         with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="gcc-probe") as pool:
-            firsts = [pool.submit(oldest, span[0]) for span in spans]
+            firsts = [
+                None if span[0].name in known else pool.submit(oldest, span[0]) for span in spans
+            ]
             totals = [pool.submit(count, span) for span in spans]
-            return [(f.result(), t.result()) for f, t in zip(firsts, totals, strict=True)]
+            return [
+                (known[span[0].name] if f is None else f.result(), t.result())
+                for span, f, t in zip(spans, firsts, totals, strict=True)
+            ]
 
     def __repr_args__(self) -> list[tuple[str | None, Any]]:
         return [(k, v) for k, v in super().__repr_args__() if k != "api_key"]

@@ -17,7 +17,8 @@ import psycopg2.extensions
 
 from gcc_pipeline.warehouse.server import connect
 
-IDLE_PER_POOL = 8  # connections kept idle per URL and kind; more are closed when given back
+IDLE_PER_POOL = 6  # connections kept idle per URL and kind; more are closed when given back
+IDLE_IN_ALL = 12  # and in all: a process talking to many databases keeps only the latest
 
 _idle: dict[tuple[str, bool], list[Any]] = {}
 _lock = threading.Lock()
@@ -75,12 +76,24 @@ def give_back(key: tuple[str, bool], conn: Any, *, failed: bool) -> None:
     if clean:
         conn.autocommit = False
         with _lock:
+            _idle[key] = _idle.pop(key, [])  # the most recent pool goes last (trimmed last)
             idle = _idle.setdefault(key, [])
             if len(idle) < IDLE_PER_POOL:
                 idle.append(conn)
+                _trim()
                 return
     with contextlib.suppress(Exception):
         conn.close()
+
+
+def _trim() -> None:
+    """Close the idle connections of the least recently given back pools beyond IDLE_IN_ALL."""
+    while sum(len(v) for v in _idle.values()) > IDLE_IN_ALL:
+        oldest = next(k for k, v in _idle.items() if v)
+        with contextlib.suppress(Exception):
+            _idle[oldest].pop(0).close()
+        if not _idle[oldest]:
+            del _idle[oldest]
 
 
 def close_all() -> None:
