@@ -30,8 +30,8 @@ from dagster._serdes import ConfigurableClassData, serialize_value
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
-from dagster_postgres.utils import create_pg_engine
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.pool import QueuePool
 
 from gcc_pipeline.settings import enable_dagster_event_batching, load_settings
 from gcc_pipeline.warehouse.urls import for_sqlalchemy, with_application
@@ -102,10 +102,14 @@ class _Pooled(_FoundWithoutConfig):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
         storage = super().from_config_value(inst_data, config_value)
-        storage._engine = create_pg_engine(
-            storage.postgres_url, storage._token_provider, isolation_level="AUTOCOMMIT",
-            pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_SECONDS,
+        # The engine dagster-postgres made has met the server already (its dialect asked for the
+        # server's version and settings, seven round trips): keep it, give it a pool.
+        engine = storage._engine
+        engine.pool = QueuePool(
+            engine.pool._creator, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+            recycle=POOL_RECYCLE_SECONDS, dialect=engine.dialect,
         )  # fmt: skip
+        storage._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         return storage
 
     def __init_subclass__(cls, **kwargs: object) -> None:

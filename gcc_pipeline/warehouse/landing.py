@@ -154,8 +154,12 @@ def create_staging(conn: Any) -> None:
     keep them from one borrower to the next)."""
     if conn in _STAGED:
         return
-    with conn, conn.cursor() as cur:
-        cur.execute(query("staging"))
+    autocommit, conn.autocommit = conn.autocommit, True  # one statement, no BEGIN and COMMIT
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query("staging"))
+    finally:
+        conn.autocommit = autocommit
     _STAGED.add(conn)
 
 
