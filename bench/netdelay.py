@@ -30,19 +30,19 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 _CHUNK = 256 * 1024
 _QUEUE_CHUNKS = 256  # per direction: at most this many chunks waiting out their delay
 _EOF = b""
-_SSL_REQUEST = 80877103
-_GSSENC_REQUEST = 80877104
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
 
 
 def application_name(startup: bytes) -> str:
     """The `application_name` of a PostgreSQL startup packet ("(tls)" when it asks for TLS first,
     "(none)" without one)."""
-    if len(startup) >= 8 and int.from_bytes(startup[4:8], "big") in (_SSL_REQUEST, _GSSENC_REQUEST):
+    if len(startup) >= 8 and int.from_bytes(startup[4:8], "big") in (SSL_REQUEST, GSSENC_REQUEST):
         return "(tls)"
     fields = startup[8 : int.from_bytes(startup[:4], "big")].split(b"\0")
     pairs = dict(zip(fields[::2], fields[1::2], strict=False))
@@ -156,27 +156,22 @@ class DelayProxy:
         cls, url: str, delay_ms: float, listen: tuple[str, int] = ("127.0.0.1", 0)
     ) -> DelayProxy:
         """A proxy in front of a PostgreSQL URL's server (a TCP host or ``?host=/socket/dir``)."""
-        parts = urlsplit(url)
-        query = dict(parse_qsl(parts.query))
-        port = int(query.get("port") or parts.port or 5432)
-        host = query.get("host") or parts.hostname or ""
-        if not host or host.startswith("/"):
-            target: tuple[str, int] | str = f"{host or '/var/run/postgresql'}/.s.PGSQL.{port}"
-        else:
-            target = (host, port)
-        return cls(target, delay_ms, listen)
+        return cls(postgres_target(url), delay_ms, listen)
 
     # ------------------------------------------------------------------ helpers
     @property
     def address(self) -> tuple[str, int]:
         return self.host, self.port
 
-    def rewrite_url(self, url: str) -> str:
-        """The same URL (user, password, database, options) pointed at this proxy over TCP."""
+    def rewrite_url(self, url: str, **params: str) -> str:
+        """The same URL (user, password, database, options) pointed at this proxy over TCP;
+        ``params`` add or replace query parameters (``sslmode="require"``)."""
         parts = urlsplit(url)
         userinfo = parts.netloc.rpartition("@")[0]
         netloc = f"{userinfo}@" if userinfo else ""
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("host", "port")])
+        dropped = {"host", "port", *params}
+        kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in dropped]
+        query = urlencode([*kept, *params.items()], safe="/", quote_via=quote)
         return urlunsplit(parts._replace(netloc=f"{netloc}{self.host}:{self.port}", query=query))
 
     def stats(self) -> dict[str, Any]:
@@ -223,6 +218,17 @@ class DelayProxy:
         self.open_connections += 1
         t_writer: asyncio.StreamWriter | None = None
         try:
+            # cancellable at shutdown like the pumps (a client may stall in its opening)
+            greeting = asyncio.create_task(self._greet(c_reader, c_writer))
+            self._pumps.add(greeting)
+            try:
+                opening = await greeting
+            except (asyncio.CancelledError, asyncio.IncompleteReadError, TimeoutError, OSError):
+                return  # stopped, or the client left (or stalled) before the relay began
+            finally:
+                self._pumps.discard(greeting)
+            if opening is None:
+                return
             try:
                 if isinstance(self.target, str):
                     t_reader, t_writer = await asyncio.open_unix_connection(
@@ -235,6 +241,10 @@ class DelayProxy:
             up: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
             down: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(_QUEUE_CHUNKS)
             talk = _Conversation()
+            if opening:
+                up.put_nowait((asyncio.get_running_loop().time() + self.delay, opening))
+                self.bytes_up += len(opening)
+                self._count_burst(talk, opening)
             tasks = [
                 asyncio.create_task(self._read(c_reader, up, upstream=True, talk=talk)),
                 asyncio.create_task(self._send(up, t_writer)),
@@ -257,6 +267,14 @@ class DelayProxy:
                     w.close()
             self.open_connections -= 1
             self._handlers.discard(task)
+
+    async def _greet(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bytes | None:
+        """Before the relay starts: what the client sent that goes upstream first, or None to
+        close the connection. A plain proxy relays everything (``b""``); a subclass may answer
+        the client itself first (bench/tlsproxy.py: PostgreSQL's SSLRequest)."""
+        return b""
 
     async def _read(
         self,
@@ -340,32 +358,51 @@ def _target(text: str) -> tuple[str, int] | str:
     return (host or "127.0.0.1"), int(port)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m bench.netdelay",
-        description="Forward a local port to HOST:PORT, delaying every chunk in each direction.",
-    )
+def postgres_target(url: str) -> tuple[str, int] | str:
+    """Where a PostgreSQL URL's server listens: ``(host, port)`` or its unix socket's path."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    port = int(query.get("port") or parts.port or 5432)
+    host = query.get("host") or parts.hostname or ""
+    if not host or host.startswith("/"):
+        return f"{host or '/var/run/postgresql'}/.s.PGSQL.{port}"
+    return host, port
+
+
+def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The command line this proxy and bench/tlsproxy.py share."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument(
         "--target", required=True, type=_target, metavar="HOST:PORT|/SOCKET", help="where to"
     )
     p.add_argument("--delay-ms", type=float, default=5.0, help="one-way delay (5)")
     p.add_argument("--port", type=int, default=0, help="local port (0 = any free port)")
     p.add_argument("--host", default="127.0.0.1", help="local address (127.0.0.1)")
-    args = p.parse_args(argv)
-    proxy = DelayProxy(args.target, args.delay_ms, listen=(args.host, args.port))
+    return p
 
-    def ready(px: DelayProxy) -> None:  # printed once bound, so a parent process can read the port
-        t = args.target
-        where = t if isinstance(t, str) else f"{t[0]}:{t[1]}"
-        print(
-            f"# delaying {args.delay_ms:g} ms each way: {px.host}:{px.port} -> {where}; "
-            "Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
+
+def serve(proxy: DelayProxy, what: str) -> None:
+    """Serve until Ctrl-C; once bound, print ``host:port`` alone on stdout (a parent process
+    reads the port there) and ``what`` it does on stderr."""
+    t = proxy.target
+    where = t if isinstance(t, str) else f"{t[0]}:{t[1]}"
+
+    def ready(px: DelayProxy) -> None:
+        print(f"# {what}: {px.host}:{px.port} -> {where}; Ctrl-C to stop", file=sys.stderr,
+              flush=True)  # fmt: skip
         print(f"{px.host}:{px.port}", flush=True)
 
     proxy.serve_forever(ready)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = build_parser(
+        "python -m bench.netdelay",
+        "Forward a local port to HOST:PORT, delaying every chunk in each direction.",
+    )
+    args = p.parse_args(argv)
+    proxy = DelayProxy(args.target, args.delay_ms, listen=(args.host, args.port))
+    serve(proxy, f"delaying {args.delay_ms:g} ms each way")
     return 0
 
 

@@ -6,13 +6,19 @@ import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg2
 from psycopg2 import sql
 
 from gcc_pipeline.settings import ConfigError, Settings
-from gcc_pipeline.warehouse.urls import database_of, describe_host, for_libpq, with_database
+from gcc_pipeline.warehouse.urls import (
+    database_of,
+    describe_host,
+    for_libpq,
+    passwords_of,
+    query_param,
+    with_database,
+)
 
 WAREHOUSE_DB = "gcc"
 DAGSTER_DB_SUFFIX = "_dagster"
@@ -28,7 +34,9 @@ class PostgresTarget:
 
     def describe(self) -> str:
         kind = "embedded PostgreSQL" if self.embedded else "PostgreSQL from POSTGRES_URL"
-        return f"{kind} at {describe_host(self.warehouse_url)}"
+        tls = query_param(self.warehouse_url, "sslmode")
+        where = describe_host(self.warehouse_url) + (f", sslmode={tls}" if tls else "")
+        return f"{kind} at {where}"
 
 
 def _embedded_admin_url(home: Path) -> str:
@@ -146,17 +154,39 @@ def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
             ) from None
         raise ConfigError(
             f"cannot reach PostgreSQL at {describe_host(url)}: {_scrub(reason, url)}"
+            + _tls_hint(reason, url)
         ) from None
     except psycopg2.ProgrammingError:
         raise ConfigError(f"malformed PostgreSQL URL for {describe_host(url)}") from None
 
 
 def _scrub(text: str, url: str) -> str:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    return text.replace(password, "***") if password else text
+    for password in passwords_of(url):
+        text = text.replace(password, "***")
+    return text
+
+
+def _tls_hint(reason: str, url: str) -> str:
+    """What to change in the URL for the TLS failures libpq explains on lines `connect` drops
+    (or not at all): a hosted server refusing plain connections, an unknown CA."""
+    root = query_param(url, "sslrootcert")
+    if "certificate verify failed" in reason and root == "system":
+        return (
+            " (sslrootcert=system: psycopg2's bundled OpenSSL does not know this machine's "
+            "trusted roots unless SSL_CERT_FILE names them; or give the bundle's path, e.g. "
+            "sslrootcert=/etc/ssl/certs/ca-certificates.crt)"
+        )
+    if "certificate verify failed" in reason:
+        where = f"sslrootcert={root}" if root else "~/.postgresql/root.crt"
+        return f" (the server's certificate is not signed by a CA in {where})"
+    if "root certificate file" in reason:
+        return (
+            " (verify-ca/verify-full need sslrootcert=: the CA file, e.g. "
+            "/etc/ssl/certs/ca-certificates.crt)"
+        )
+    if any(s in reason for s in ("SSL required", "no encryption", "connection is insecure")):
+        return " (the server requires TLS: add ?sslmode=require to the URL)"
+    return ""
 
 
 def ensure_database(url: str) -> None:
