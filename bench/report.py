@@ -69,10 +69,13 @@ def render(results: dict[str, Any]) -> str:
         g = pg["gcc"]
         local = lb["first"]["seconds"] if lb else None
         ratio = g["seconds"] / local if local else None
-        row(f"PostgreSQL behind {pg['delay_ms']:g} ms each way: `gcc run`",
+        tls = ", TLS" if pg.get("tls") else ""
+        row(f"PostgreSQL {pg['delay_ms']:g} ms each way{tls}: `gcc run`",
             _s(g["seconds"]) + (f" ({ratio:.2f}x local)" if ratio else ""),
             f"<= {PG_DELAYED}x local", None if ratio is None else ratio <= PG_DELAYED)  # fmt: skip
-        row("  connections through the proxy", f"{pg['proxy']['connections']:,}")
+        proxy = pg["proxy"]
+        handshakes = f" ({proxy['tls_handshakes']:,} TLS handshakes)" if pg.get("tls") else ""
+        row("  connections through the proxy", f"{proxy['connections']:,}{handshakes}")
     title = (
         f"{results['jobs']:,} jobs, {results['history_days']} days of history "
         f"(anchor {results['anchor']}); {results['postgres']}; {results['cpus']} CPUs; load "

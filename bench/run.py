@@ -12,7 +12,8 @@ of its oldest record, every database a scratch one on POSTGRES_URL's server or a
   (catch-up); a scheduled incremental run under `dagster-daemon` with nothing new; a fresh
   `gcc run` with GCC_START_DATE five years earlier, whose warehouse must equal the caught-up one.
 - api: the same company with a delay before every API page (--latency-ms): `gcc run` and dlt.
-- pg: PostgreSQL (warehouse and Dagster storage) behind bench/netdelay.py (--pg-delay-ms each
+- pg: PostgreSQL (warehouse and Dagster storage) as a hosted server: TLS required and verified
+  (bench/tlsproxy.py; --pg-plain leaves it out) behind bench/netdelay.py (--pg-delay-ms each
   way): `gcc run`, against loopback's first load.
 Targets are printed beside the figures; nothing fails on them. Results go to bench/results/.
 """
@@ -51,6 +52,7 @@ from bench.daemon import scheduled_run  # noqa: E402
 from bench.gcc import Target, gcc_run  # noqa: E402
 from bench.netdelay import DelayProxy  # noqa: E402
 from bench.peer import run_peer  # noqa: E402
+from bench.tlsproxy import Certificates, hosted_postgres  # noqa: E402
 
 CASES = ("loopback", "api", "pg")
 
@@ -163,18 +165,23 @@ def api(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
 
 
 def pg(args: argparse.Namespace, admin: str, tmp: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"delay_ms": args.pg_delay_ms}
+    out: dict[str, Any] = {"delay_ms": args.pg_delay_ms, "tls": not args.pg_plain}
+    how = "plain" if args.pg_plain else "TLS (verify-full)"
     with SandboxProcess(args.jobs, args.history_days) as sandbox:
         start = account_start(sandbox)
-        log(f"pg {args.pg_delay_ms:g} ms each way: gcc run")
+        log(f"pg {args.pg_delay_ms:g} ms each way, {how}: gcc run")
         with scratch_database(admin, "gccpg") as url:
-            proxy = DelayProxy.for_postgres(url, args.pg_delay_ms).start()
-            try:
-                target = Target(sandbox.base_url, proxy.rewrite_url(url), start, tmp / "pg")
-                out["gcc"] = gcc_run(target, url)
-                out["proxy"] = proxy.stats()
-            finally:
-                proxy.stop()
+            if args.pg_plain:
+                with DelayProxy.for_postgres(url, args.pg_delay_ms) as proxy:
+                    target = Target(sandbox.base_url, proxy.rewrite_url(url), start, tmp / "pg")
+                    out["gcc"] = gcc_run(target, url)
+                    out["proxy"] = proxy.stats()
+            else:
+                certs = Certificates.create(tmp / "pg-certs")
+                with hosted_postgres(url, certs, args.pg_delay_ms) as hosted:
+                    target = Target(sandbox.base_url, hosted.url, start, tmp / "pg")
+                    out["gcc"] = gcc_run(target, url)
+                    out["proxy"] = hosted.stats()
         log(f"pg: gcc run {out['gcc']['seconds']:.1f} s")
     return out
 
@@ -186,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", default=",".join(CASES), help=f"comma-separated: {CASES}")
     p.add_argument("--latency-ms", type=float, default=250, help="API case: delay per page")
     p.add_argument("--pg-delay-ms", type=float, default=5, help="pg case: delay each way")
+    p.add_argument("--pg-plain", action="store_true", help="pg case: without TLS")
     p.add_argument("--reps", type=int, default=50, help="dashboard query repetitions")
     p.add_argument("--no-daemon", action="store_true", help="skip the scheduled run")
     p.add_argument("--profile", action="store_true",

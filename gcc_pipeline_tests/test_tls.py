@@ -20,7 +20,14 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from bench.tlsproxy import GSSENC_REQUEST, SSL_REQUEST, Certificates, TlsProxy
+from bench.netdelay import postgres_target
+from bench.tlsproxy import (
+    GSSENC_REQUEST,
+    SSL_REQUEST,
+    Certificates,
+    TlsProxy,
+    hosted_postgres,
+)
 from gcc_pipeline.settings import PROJECT_ROOT, load_settings
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.server import resolve_target
@@ -258,22 +265,25 @@ def test_sslrootcert_system_reads_the_roots_ssl_cert_file_names(
 
 
 @pytest.mark.parametrize(
-    ("case", "says"),
+    ("params", "says", "counted"),
     [
-        ("a CA that did not sign the certificate", "is not signed by a CA in sslrootcert="),
-        ("sslmode=disable on a server that requires TLS", "add ?sslmode=require to the URL"),
+        ({"sslmode": "verify-full", "sslrootcert": "stranger"},
+         "is not signed by a CA in sslrootcert=", "failed_handshakes"),
+        ({"sslmode": "verify-full"}, "need sslrootcert=", "failed_handshakes"),
+        ({"sslmode": "disable"}, "add ?sslmode=require to the URL", "refused_plain"),
     ],
-)
+    ids=["a CA that did not sign the certificate", "verify-full without sslrootcert",
+         "sslmode=disable on a server that requires TLS"],
+)  # fmt: skip
 def test_a_tls_failure_is_one_line_naming_the_server_without_the_password(
-    tls: TlsProxy, database: str, stranger_ca: Path, tmp_path: Path, case: str, says: str
+    tls: TlsProxy, database: str, stranger_ca: Path, tmp_path: Path, params, says, counted
 ) -> None:
-    if case.startswith("a CA"):
-        url = tls.rewrite_url(database, sslmode="verify-full", sslrootcert=str(stranger_ca))
-    else:
-        url = tls.rewrite_url(database, sslmode="disable")
+    if params.get("sslrootcert") == "stranger":
+        params = {**params, "sslrootcert": str(stranger_ca)}
+    url = tls.rewrite_url(database, **params)
     seen = Tally(tls)
 
-    result = migrate_through(url, tmp_path)
+    result = migrate_through(url, tmp_path, HOME=str(tmp_path))  # no ~/.postgresql/root.crt
 
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error" in line]
@@ -282,7 +292,7 @@ def test_a_tls_failure_is_one_line_naming_the_server_without_the_password(
     assert "Traceback" not in result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert seen["tls_handshakes"] == 0  # refused before any session began
-    assert seen["failed_handshakes" if case.startswith("a CA") else "refused_plain"] > 0
+    assert seen[counted] > 0
 
 
 def test_gcc_run_on_a_server_that_requires_tls_exits_0(
@@ -311,3 +321,50 @@ def test_gcc_run_on_a_server_that_requires_tls_exits_0(
     assert seen["connections"] > 3 and seen["tls_handshakes"] == seen["connections"]
     assert seen["refused_plain"] == seen["failed_handshakes"] == 0
     assert SECRET not in run.stdout + run.stderr
+
+
+def test_the_command_line_serves_tls_that_far_away(pg_server_url: str, tmp_path: Path) -> None:
+    """`python -m bench.tlsproxy --delay-ms N`: the bench's hosted server, from a shell."""
+    target = postgres_target(pg_server_url)
+    where = target if isinstance(target, str) else f"{target[0]}:{target[1]}"
+    folder = tmp_path / "certs"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.tlsproxy", "--target", where, "--certs", str(folder),
+         "--delay-ms", "2"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        host, _, port = proc.stdout.readline().strip().rpartition(":")
+        conn = psycopg2.connect(
+            host=host, port=int(port), user="postgres", dbname="postgres",
+            sslmode="verify-full", sslrootcert=str(Certificates(folder).ca),
+        )  # fmt: skip
+        try:
+            assert conn.info.ssl_in_use
+        finally:
+            conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
+    assert proc.returncode == 0
+
+
+def test_a_distant_hosted_server_delays_the_encrypted_stream(
+    pg_server_url: str, certificates: Certificates
+) -> None:
+    """hosted_postgres(delay_ms=...): the delay sits in front of the TLS proxy, so it carries
+    the handshake too (the bench's "hosted PostgreSQL, 5 ms away")."""
+    with hosted_postgres(pg_server_url, certificates, delay_ms=2) as hosted:
+        assert hosted.delay is not None
+        conn = psycopg2.connect(hosted.url)
+        try:
+            assert conn.info.ssl_in_use
+        finally:
+            conn.close()
+        front, tls = hosted.delay.stats(), hosted.tls.stats()
+    assert front["connections"] == tls["connections"] == tls["tls_handshakes"] == 1
+    # what the delay carried is encrypted: the handshake and records outweigh the plain relay
+    assert front["bytes_down"] > tls["bytes_down"] and front["bytes_up"] > tls["bytes_up"]

@@ -197,7 +197,8 @@ def ensure_database(url: str) -> None:
         with borrowed(url):  # kept in the pool for what comes next
             return
     except ConfigError as exc:
-        if "does not exist" not in str(exc):
+        # only the server's own answer: libpq says "does not exist" of a missing CA file too
+        if f'database "{database_of(url)}" does not exist' not in str(exc):
             raise
     admin = connect(with_database(url, "postgres"))
     admin.autocommit = True
