@@ -268,7 +268,7 @@ def test_sslrootcert_system_reads_the_roots_ssl_cert_file_names(
     ("params", "says", "counted"),
     [
         ({"sslmode": "verify-full", "sslrootcert": "stranger"},
-         "is not signed by a CA in sslrootcert=", "failed_handshakes"),
+         "does not hold the CA that signed the server's certificate", "failed_handshakes"),
         ({"sslmode": "verify-full"}, "need sslrootcert=", "failed_handshakes"),
         ({"sslmode": "disable"}, "add ?sslmode=require to the URL", "refused_plain"),
     ],

@@ -138,6 +138,11 @@ def resolve_target(settings: Settings) -> PostgresTarget:
     )
 
 
+class MissingDatabase(ConfigError):
+    """The server answered that the URL's database does not exist (and nothing else did: libpq
+    says "does not exist" of a missing CA file too)."""
+
+
 def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
     """A psycopg2 connection, or one clear line naming the host (never the password). Its
     application_name (unless the URL sets one) names it in pg_stat_activity and server logs."""
@@ -148,7 +153,7 @@ def connect(url: str, **kwargs: object) -> "psycopg2.extensions.connection":
     except psycopg2.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
         if f'database "{database_of(url)}" does not exist' in reason:
-            raise ConfigError(
+            raise MissingDatabase(
                 f"the database {describe_host(url)} does not exist yet: run `gcc db migrate` "
                 "(or `gcc run`) once to create it"
             ) from None
@@ -178,7 +183,7 @@ def _tls_hint(reason: str, url: str) -> str:
         )
     if "certificate verify failed" in reason:
         where = f"sslrootcert={root}" if root else "~/.postgresql/root.crt"
-        return f" (the server's certificate is not signed by a CA in {where})"
+        return f" ({where} does not hold the CA that signed the server's certificate)"
     if "root certificate file" in reason:
         return (
             " (verify-ca/verify-full need sslrootcert=: the CA file, e.g. "
@@ -196,10 +201,8 @@ def ensure_database(url: str) -> None:
     try:
         with borrowed(url):  # kept in the pool for what comes next
             return
-    except ConfigError as exc:
-        # only the server's own answer: libpq says "does not exist" of a missing CA file too
-        if f'database "{database_of(url)}" does not exist' not in str(exc):
-            raise
+    except MissingDatabase:
+        pass
     admin = connect(with_database(url, "postgres"))
     admin.autocommit = True
     try:
