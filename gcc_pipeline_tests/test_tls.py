@@ -86,6 +86,14 @@ class Tally:
     def __getitem__(self, key: str) -> int:
         return self.proxy.stats()[key] - self.before[key]
 
+    def applications(self) -> set[str]:
+        """The application_names that connected (read from the decrypted startup packets)."""
+        before, now = self.before["by_application"], self.proxy.stats()["by_application"]
+        return {
+            app for app, counts in now.items()
+            if counts["connections"] > before.get(app, {}).get("connections", 0)
+        }  # fmt: skip
+
 
 def scalar(url: str, statement: str, params: tuple = ()) -> object:
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
@@ -320,6 +328,8 @@ def test_gcc_run_on_a_server_that_requires_tls_exits_0(
     assert scalar(twin, status) == "SUCCESS"
     assert seen["connections"] > 3 and seen["tls_handshakes"] == seen["connections"]
     assert seen["refused_plain"] == seen["failed_handshakes"] == 0
+    # the warehouse's connections and each of Dagster's storages' came through the TLS proxy
+    assert {"gcc-warehouse", "gcc-dagster-runs", "gcc-dagster-events"} <= seen.applications()
     assert SECRET not in run.stdout + run.stderr
 
 
