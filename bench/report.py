@@ -76,6 +76,8 @@ def render(results: dict[str, Any]) -> str:
         proxy = pg["proxy"]
         handshakes = f" ({proxy['tls_handshakes']:,} TLS handshakes)" if pg.get("tls") else ""
         row("  connections through the proxy", f"{proxy['connections']:,}{handshakes}")
+        if "cpu_seconds" in proxy:
+            row("  the proxies' own CPU (bench process)", _s(proxy["cpu_seconds"]))
     title = (
         f"{results['jobs']:,} jobs, {results['history_days']} days of history "
         f"(anchor {results['anchor']}); {results['postgres']}; {results['cpus']} CPUs; load "
