@@ -18,8 +18,8 @@ from datetime import date
 
 os.environ.setdefault("GCC_START_DATE", "2024-01-01")  # as conftest, before partitions import
 
+from gcc_pipeline.assets import ingestion
 from gcc_pipeline.sync import load
-from gcc_pipeline.warehouse.landing import Lander
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-size", type=int, default=0)
     args = parser.parse_args(argv)
 
-    if args.chunk_size:
-        load.Lander = functools.partial(Lander, chunk_size=args.chunk_size)
+    if args.chunk_size:  # the load a run's ingestion step makes lands chunks of this size
+        ingestion.Load = functools.partial(load.Load, chunk_size=args.chunk_size)
 
     from gcc_pipeline_tests.pipeline import materialize_range
 

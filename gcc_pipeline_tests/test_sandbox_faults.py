@@ -123,4 +123,8 @@ def test_command_line_prints_env_lines():
         assert r.status_code == 200 and r.json()["count"] == 50
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a loaded machine: the output is what is tested
+            proc.kill()
+            proc.wait()
