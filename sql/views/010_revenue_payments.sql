@@ -44,3 +44,19 @@ WHERE p.is_active IS NOT FALSE AND p.is_archived IS NOT TRUE
 WITH DATA;
 CREATE UNIQUE INDEX revenue_payments_key ON analytics.revenue_payments (payment_id);
 CREATE INDEX revenue_payments_job_idx ON analytics.revenue_payments (job_id);
+
+COMMENT ON MATERIALIZED VIEW analytics.revenue_payments IS
+    'One row per payment that counts as revenue (active, not archived, not a test record; on any job, legacy and archived jobs included): the single definition of revenue, which every revenue figure sums.';
+COMMENT ON COLUMN analytics.revenue_payments.payment_id IS 'The payment (payments.id, its jnid).';
+COMMENT ON COLUMN analytics.revenue_payments.job_id IS 'The payment''s job (payments.job_id); NULL when the payment names no job.';
+COMMENT ON COLUMN analytics.revenue_payments.day IS 'Day of date_payment (else date_created) in the account time zone.';
+COMMENT ON COLUMN analytics.revenue_payments.month IS 'First day of that day''s month (account time zone).';
+COMMENT ON COLUMN analytics.revenue_payments.record_type_name IS 'The job''s type (workflow); ''(unassigned)'' when the job is unknown.';
+COMMENT ON COLUMN analytics.revenue_payments.is_legacy IS 'The job is of the Legacy (Bob''s Workflow) type; false when the job is unknown.';
+COMMENT ON COLUMN analytics.revenue_payments.sales_rep_id IS 'Rep credited: the job''s sales rep, else the payment''s own sales_rep, else ''(unassigned)''.';
+COMMENT ON COLUMN analytics.revenue_payments.payment_method IS 'Check, Credit Card or ''method N'' (an id the account does not name); ''(unassigned)'' without one.';
+COMMENT ON COLUMN analytics.revenue_payments.lead_source IS 'The job''s source, else its primary contact''s, else the payer''s, else ''(unassigned)''.';
+COMMENT ON COLUMN analytics.revenue_payments.gross_amount IS 'The payment''s total, dollars.';
+COMMENT ON COLUMN analytics.revenue_payments.credit IS 'Credit applied to the payment, dollars.';
+COMMENT ON COLUMN analytics.revenue_payments.refunded_amount IS 'Amount refunded from the payment, dollars (netted on the payment''s day: the API gives no refund date).';
+COMMENT ON COLUMN analytics.revenue_payments.revenue IS 'gross_amount - credit - refunded_amount, dollars: the revenue every figure sums.';

@@ -43,3 +43,16 @@ GROUP BY l.record_type_name, l.is_legacy, t.from_stage, t.to_stage
 WITH DATA;
 CREATE UNIQUE INDEX stage_velocity_key
     ON analytics.stage_velocity (record_type_name, is_legacy, from_stage, to_stage);
+
+COMMENT ON MATERIALIZED VIEW analytics.stage_velocity IS
+    'Transitions between consecutive stage entries of live jobs (status history, which starts at creation; rows without a stage skipped, backward moves included), per job type, with the days spent in from_stage.';
+COMMENT ON COLUMN analytics.stage_velocity.record_type_name IS 'The jobs'' type (workflow); ''(unassigned)'' without one.';
+COMMENT ON COLUMN analytics.stage_velocity.is_legacy IS 'The job type is Legacy (Bob''s Workflow).';
+COMMENT ON COLUMN analytics.stage_velocity.from_stage IS 'The stage the jobs left.';
+COMMENT ON COLUMN analytics.stage_velocity.to_stage IS 'The stage they entered next (a backward move is a transition too).';
+COMMENT ON COLUMN analytics.stage_velocity.from_stage_order IS 'Funnel order of from_stage: Lead 1 .. Completed 6, Lost 7, None 8.';
+COMMENT ON COLUMN analytics.stage_velocity.to_stage_order IS 'Funnel order of to_stage.';
+COMMENT ON COLUMN analytics.stage_velocity.transitions IS 'How many times live jobs moved from from_stage to to_stage.';
+COMMENT ON COLUMN analytics.stage_velocity.total_days IS 'Sum of the days between the two entries (time spent in from_stage); average over rows = sum(total_days) / sum(transitions).';
+COMMENT ON COLUMN analytics.stage_velocity.avg_days IS 'Mean days spent in from_stage before the move (2 decimals).';
+COMMENT ON COLUMN analytics.stage_velocity.median_days IS 'Median days spent in from_stage before the move (2 decimals).';

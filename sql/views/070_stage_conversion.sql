@@ -38,3 +38,13 @@ FROM counts
 WITH DATA;
 CREATE UNIQUE INDEX stage_conversion_key
     ON analytics.stage_conversion (record_type_name, is_legacy, stage);
+
+COMMENT ON MATERIALIZED VIEW analytics.stage_conversion IS
+    'The funnel per job type, from the status history of live jobs: for each funnel stage Lead .. Completed, the jobs that reached it (or a later funnel stage) and those that went on to a later one. Every (job type, funnel stage) has a row.';
+COMMENT ON COLUMN analytics.stage_conversion.record_type_name IS 'The jobs'' type (workflow); ''(unassigned)'' without one.';
+COMMENT ON COLUMN analytics.stage_conversion.is_legacy IS 'The job type is Legacy (Bob''s Workflow).';
+COMMENT ON COLUMN analytics.stage_conversion.stage IS 'A funnel stage: Lead, Estimating, Sold, In Production, Accounts Receivable or Completed.';
+COMMENT ON COLUMN analytics.stage_conversion.stage_order IS 'Its funnel order, 1 (Lead) .. 6 (Completed).';
+COMMENT ON COLUMN analytics.stage_conversion.reached IS 'Live jobs whose history entered this stage or a later funnel stage (Lost and None never count).';
+COMMENT ON COLUMN analytics.stage_conversion.converted_to_next IS 'Of those, the jobs that entered a later funnel stage; 0 for Completed.';
+COMMENT ON COLUMN analytics.stage_conversion.next_stage_rate IS 'converted_to_next / reached (4 decimals): stage to next stage, not win_rate; NULL for Completed and where none reached.';

@@ -101,3 +101,25 @@ WINDOW w AS (PARTITION BY f.sales_rep_id ORDER BY f.month)
 WITH DATA;
 CREATE UNIQUE INDEX rep_monthly_key ON analytics.rep_monthly (month, sales_rep_id);
 CREATE INDEX rep_monthly_rep_idx ON analytics.rep_monthly (sales_rep_id, month);
+
+COMMENT ON MATERIALIZED VIEW analytics.rep_monthly IS
+    'The rep leaderboard for any month: one row per (month, rep) for every rep with a job or a payment and every month from the first activity to the current month (account time zone), zeros included, with the change against the rep''s previous month.';
+COMMENT ON COLUMN analytics.rep_monthly.month IS 'First day of the month (account time zone).';
+COMMENT ON COLUMN analytics.rep_monthly.sales_rep_id IS 'The rep credited: the job''s rep, else the payment''s; ''(unassigned)'' when neither.';
+COMMENT ON COLUMN analytics.rep_monthly.sales_rep_name IS 'The rep''s name from account/users, else as seen on the jobs, else the id.';
+COMMENT ON COLUMN analytics.rep_monthly.revenue IS 'Revenue (analytics.revenue_payments) of the month credited to the rep, dollars.';
+COMMENT ON COLUMN analytics.rep_monthly.payment_count IS 'Payments behind that revenue.';
+COMMENT ON COLUMN analytics.rep_monthly.leads IS 'Live jobs of the rep created in the month.';
+COMMENT ON COLUMN analytics.rep_monthly.jobs_won IS 'Jobs of the rep sold (date_sold) in the month.';
+COMMENT ON COLUMN analytics.rep_monthly.jobs_lost IS 'Jobs of the rep lost (date_lost, never sold) in the month.';
+COMMENT ON COLUMN analytics.rep_monthly.win_rate IS 'jobs_won / (jobs_won + jobs_lost) (4 decimals); NULL when no job was decided.';
+COMMENT ON COLUMN analytics.rep_monthly.won_value IS 'Approved estimates of the jobs won in the month, dollars.';
+COMMENT ON COLUMN analytics.rep_monthly.avg_job_value IS 'won_value / jobs_won, dollars; NULL without a job won.';
+COMMENT ON COLUMN analytics.rep_monthly.avg_days_to_close IS 'Mean days from creation to Sold of the jobs won in the month (2 decimals); NULL without one.';
+COMMENT ON COLUMN analytics.rep_monthly.pipeline_value IS 'The rep''s current pipeline value (approved estimates in Estimating, Sold, In Production) as of the refresh, the same on every month; dollars.';
+COMMENT ON COLUMN analytics.rep_monthly.revenue_prev_month IS 'The rep''s revenue the month before, dollars (0 before the first month).';
+COMMENT ON COLUMN analytics.rep_monthly.revenue_change IS 'revenue - revenue_prev_month, dollars.';
+COMMENT ON COLUMN analytics.rep_monthly.revenue_change_pct IS 'revenue_change as a percent of the previous month''s revenue (1 decimal); NULL when that was 0 or there was no previous month.';
+COMMENT ON COLUMN analytics.rep_monthly.jobs_won_prev_month IS 'Jobs the rep won the month before (0 before the first month).';
+COMMENT ON COLUMN analytics.rep_monthly.jobs_won_change IS 'jobs_won - jobs_won_prev_month.';
+COMMENT ON COLUMN analytics.rep_monthly.win_rate_prev_month IS 'The rep''s win_rate the month before; NULL when no job was decided then.';

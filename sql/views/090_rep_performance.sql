@@ -40,3 +40,16 @@ LEFT JOIN jobs j ON j.sales_rep_id = r.sales_rep_id
 LEFT JOIN sales_reps sr ON sr.id = r.sales_rep_id
 WITH DATA;
 CREATE UNIQUE INDEX rep_performance_key ON analytics.rep_performance (sales_rep_id);
+
+COMMENT ON MATERIALIZED VIEW analytics.rep_performance IS
+    'Each sales rep over all time: live jobs, won, lost, rates, revenue credited and current pipeline (analytics.rep_monthly has it per month).';
+COMMENT ON COLUMN analytics.rep_performance.sales_rep_id IS 'The rep (sales_reps.id); ''(unassigned)'' for jobs and payments without one.';
+COMMENT ON COLUMN analytics.rep_performance.sales_rep_name IS 'The rep''s name from account/users, else as seen on the jobs, else the id.';
+COMMENT ON COLUMN analytics.rep_performance.leads IS 'Live jobs of the rep (a lead is a job here).';
+COMMENT ON COLUMN analytics.rep_performance.won IS 'Of those, jobs that reached Sold or a later funnel stage.';
+COMMENT ON COLUMN analytics.rep_performance.lost IS 'Of those, jobs in the Lost stage now and never sold.';
+COMMENT ON COLUMN analytics.rep_performance.win_rate IS 'won / (won + lost) (4 decimals); NULL when no job was decided.';
+COMMENT ON COLUMN analytics.rep_performance.lead_to_sold_rate IS 'won / leads (4 decimals); NULL without jobs.';
+COMMENT ON COLUMN analytics.rep_performance.revenue IS 'All-time revenue (analytics.revenue_payments) credited to the rep: the job''s rep, else the payment''s; the reps'' revenue adds up to the total. Dollars.';
+COMMENT ON COLUMN analytics.rep_performance.pipeline_value IS 'Current pipeline: approved estimates of the rep''s jobs in Estimating, Sold or In Production, dollars.';
+COMMENT ON COLUMN analytics.rep_performance.avg_job_value IS 'Mean approved estimate of the jobs won, dollars; NULL without one.';

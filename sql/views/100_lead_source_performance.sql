@@ -51,3 +51,14 @@ LEFT JOIN won w ON w.lead_source = s.lead_source
 LEFT JOIN rev ON rev.lead_source = s.lead_source
 WITH DATA;
 CREATE UNIQUE INDEX lead_source_performance_key ON analytics.lead_source_performance (lead_source);
+
+COMMENT ON MATERIALIZED VIEW analytics.lead_source_performance IS
+    'Each lead source over all time: leads (contacts created, as the owners count them), how many sold, jobs won, revenue and average job value.';
+COMMENT ON COLUMN analytics.lead_source_performance.lead_source IS 'The source; ''(unassigned)'' for contacts, jobs and payments without one.';
+COMMENT ON COLUMN analytics.lead_source_performance.leads IS 'Contacts with that source: active, not archived, not test records, not subcontractors (a lead is a contact here).';
+COMMENT ON COLUMN analytics.lead_source_performance.sold_leads IS 'Of those contacts, the ones that are primary contact of a live job that reached Sold.';
+COMMENT ON COLUMN analytics.lead_source_performance.lead_to_sold_rate IS 'sold_leads / leads (4 decimals); NULL without leads.';
+COMMENT ON COLUMN analytics.lead_source_performance.won IS 'Live jobs of the source (the job''s, else its contact''s) that reached Sold.';
+COMMENT ON COLUMN analytics.lead_source_performance.revenue IS 'Revenue (analytics.revenue_payments) of the source, dollars; the sources add up to the total.';
+COMMENT ON COLUMN analytics.lead_source_performance.avg_job_value IS 'Mean approved estimate of the jobs won, dollars; NULL without one.';
+COMMENT ON COLUMN analytics.lead_source_performance.avg_days_to_sale IS 'Mean days from creation to Sold of the jobs won (2 decimals); NULL without one.';

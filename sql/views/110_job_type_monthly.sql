@@ -89,3 +89,23 @@ LEFT JOIN cost x ON (x.month, x.record_type_name, x.is_legacy)
 WITH DATA;
 CREATE UNIQUE INDEX job_type_monthly_key
     ON analytics.job_type_monthly (month, record_type_name, is_legacy);
+
+COMMENT ON MATERIALIZED VIEW analytics.job_type_monthly IS
+    'Job type analysis for any range of months: one row per (month, job type) with additive measures (sum them over a range, then divide) and the month''s own ratios. Cash basis: the month''s revenue against the month''s costs.';
+COMMENT ON COLUMN analytics.job_type_monthly.month IS 'First day of the month (account time zone).';
+COMMENT ON COLUMN analytics.job_type_monthly.record_type_name IS 'The job type (workflow); ''(unassigned)'' for payments and costs without a known job.';
+COMMENT ON COLUMN analytics.job_type_monthly.is_legacy IS 'The job type is Legacy (Bob''s Workflow).';
+COMMENT ON COLUMN analytics.job_type_monthly.revenue IS 'Revenue (analytics.revenue_payments) of the month on jobs of the type, dollars.';
+COMMENT ON COLUMN analytics.job_type_monthly.payment_count IS 'Payments behind that revenue.';
+COMMENT ON COLUMN analytics.job_type_monthly.leads IS 'Live jobs of the type created in the month.';
+COMMENT ON COLUMN analytics.job_type_monthly.jobs_won IS 'Jobs of the type sold (date_sold) in the month.';
+COMMENT ON COLUMN analytics.job_type_monthly.won_value IS 'Approved estimates of the jobs won in the month, dollars.';
+COMMENT ON COLUMN analytics.job_type_monthly.days_to_close_total IS 'Sum of days from creation to Sold of the jobs won in the month (average over a range = sum of this / sum of jobs_won_dated).';
+COMMENT ON COLUMN analytics.job_type_monthly.jobs_won_dated IS 'Jobs won in the month that have both dates (the divisor of days_to_close_total).';
+COMMENT ON COLUMN analytics.job_type_monthly.jobs_lost IS 'Jobs of the type lost (date_lost, never sold) in the month.';
+COMMENT ON COLUMN analytics.job_type_monthly.costs IS 'Work and material orders dated (date_expense) in the month on jobs of the type: active, not archived, not draft or cancelled material orders, not on test jobs; dollars.';
+COMMENT ON COLUMN analytics.job_type_monthly.gross_profit IS 'revenue - costs, dollars.';
+COMMENT ON COLUMN analytics.job_type_monthly.win_rate IS 'jobs_won / (jobs_won + jobs_lost) (4 decimals); NULL when no job was decided. Over a range divide the sums.';
+COMMENT ON COLUMN analytics.job_type_monthly.avg_job_value IS 'won_value / jobs_won, dollars; NULL without a job won.';
+COMMENT ON COLUMN analytics.job_type_monthly.avg_days_to_close IS 'days_to_close_total / jobs_won_dated (2 decimals); NULL without one.';
+COMMENT ON COLUMN analytics.job_type_monthly.gross_margin IS '(revenue - costs) / revenue as a fraction (4 decimals); NULL without revenue.';

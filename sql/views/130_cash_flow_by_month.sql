@@ -29,3 +29,10 @@ FROM cash_in i
 FULL OUTER JOIN cash_out o ON o.month = i.month
 WITH DATA;
 CREATE UNIQUE INDEX cash_flow_by_month_key ON analytics.cash_flow_by_month (month);
+
+COMMENT ON MATERIALIZED VIEW analytics.cash_flow_by_month IS
+    'Money in (revenue) and out (costs) per month in the account time zone; a month with only one side shows 0 on the other.';
+COMMENT ON COLUMN analytics.cash_flow_by_month.month IS 'First day of the month (account time zone).';
+COMMENT ON COLUMN analytics.cash_flow_by_month.cash_in IS 'Revenue of the month (analytics.revenue_by_month), dollars.';
+COMMENT ON COLUMN analytics.cash_flow_by_month.cash_out IS 'Costs by month of date_expense: active, not archived work and material orders, not draft or cancelled material orders, not on test jobs; dollars.';
+COMMENT ON COLUMN analytics.cash_flow_by_month.net IS 'cash_in - cash_out, dollars.';
