@@ -22,7 +22,9 @@ class Table:
     """A warehouse table and how rows are kept in it."""
 
     name: str
-    description: str
+    # Shown in the UI only while gcc_pipeline/catalog.json lacks the table: the table's COMMENT
+    # (in the migration creating it) is its description.
+    description: str = ""
     key: tuple[str, ...] = ("id",)
     version: str = "date_updated"  # an upsert never replaces a row with an older version
     touched: str = "updated_at"  # set to now() whenever the row changes here
@@ -53,33 +55,25 @@ class Stream:
 
 CONTACTS = Table(
     "contacts",
-    "Customers and other contacts, one row per jnid; lead_source is the contact's source.",
     version="updated_at",  # contacts keep the API's date_updated as updated_at
     touched="loaded_at",
 )
 JOBS = Table(
     "jobs",
-    "Jobs with their stage from workflow_status_lookup (record type + status name) and flags "
-    "that follow the stage; date_sold/date_completed come from job_status_history.",
     after_upsert="apply_stages",
     references=(("primary_contact_id", "contacts"),),
 )
 PAYMENTS = Table(
     "payments",
-    "Payments: job from related[type=job] (primary may be an invoice); net = total - credit.",
     references=(("job_id", "jobs"), ("contact_id", "contacts")),
 )
 EXPENSES = Table(
     "expenses",
-    "Job costs: one row per work order (labor, or subcontractor) and per material order "
-    "(materials, vendor = supplier); amount = total_line_item_cost.",
     discriminator="source_entity",
     references=(("job_id", "jobs"), ("contact_id", "contacts")),
 )
 STATUS_CHANGES = Table(
     "jobnimbus_status_changes",
-    "Status-change activities parsed once at landing (job, previous and new status, when); "
-    "job_status_history is built from them.",
     touched="loaded_at",
     keeps_raw=False,
     reader_visible=False,
@@ -104,17 +98,9 @@ STREAMS: tuple[Stream, ...] = (
 
 # Tables the pipeline derives (not one stream's copy): keys and reader visibility live here too.
 DERIVED_TABLES: tuple[Table, ...] = (
-    Table("sales_reps", "Sales reps from account/users and every rep seen on a record."),
-    Table(
-        "workflow_status_lookup",
-        "Stage of every (record type, status name) from the mapping file and account/settings.",
-        key=("record_type_id", "status_key"),
-    ),
-    Table(
-        "job_status_history",
-        "One row per status a job entered (its creation status, then every change).",
-        key=("job_id", "changed_at", "status_name"),
-    ),
+    Table("sales_reps"),
+    Table("workflow_status_lookup", key=("record_type_id", "status_key")),
+    Table("job_status_history", key=("job_id", "changed_at", "status_name")),
 )
 
 # Tables only the pipeline reads: raw payloads, quarantine, bookkeeping.

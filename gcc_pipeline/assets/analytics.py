@@ -50,7 +50,9 @@ class AnalyticsView:
     name: str
     deps: tuple[str, ...]
     order_by: str
-    description: str
+    # Shown in the UI only while gcc_pipeline/catalog.json lacks the view: the view's COMMENT
+    # (in its sql/views file) is its description.
+    description: str = ""
 
     @cached_property
     def path(self) -> Path:
@@ -67,94 +69,66 @@ VIEWS: tuple[AnalyticsView, ...] = (
         "revenue_payments",
         ("payments", "jobs", "contacts"),
         "day DESC, payment_id",
-        "One row per payment that counts as revenue (active, not archived, not a test record; "
-        "legacy included): revenue = total - credit - refunded, its day and month in the account "
-        "time zone, job type, rep (the job's, else the payment's), method and lead source. "
-        "Every revenue figure sums it.",
     ),
     AnalyticsView(
         "revenue_daily",
         ("revenue_payments",),
         "day DESC, revenue DESC",
-        "Revenue per day, job type (is_legacy) and payment method: the daily trend for any date "
-        "range.",
     ),
     AnalyticsView(
         "revenue_by_month",
         ("revenue_payments",),
         "month DESC, revenue DESC",
-        "Revenue per month, job type (is_legacy), payment method and lead source: this month, "
-        "last month, year to date, month over month and the breakdowns.",
     ),
     AnalyticsView(
         "jobs_current",
         ("jobs", "job_status_history", "revenue_payments", "expenses", "sales_reps", "contacts"),
         "stage_order NULLS LAST, stage_entered_at",
-        "One row per live job (legacy included, test records out): stage and when it was "
-        "entered, rep, source, outcome dates, pipeline value, revenue, costs, receivable and "
-        "days spent per funnel stage.",
     ),
     AnalyticsView(
         "pipeline_by_stage",
         ("jobs_current",),
         "stage_order NULLS LAST, job_count DESC",
-        "Live jobs per job type, lead source, creation month and current stage: funnel, "
-        "pipeline value, Lead -> Sold conversion and days per stage.",
     ),
     AnalyticsView(
         "stage_velocity",
         ("jobs_current", "job_status_history"),
         "record_type_name, from_stage_order, to_stage_order",
-        "Transitions between consecutive stage entries of live jobs (history starts at "
-        "creation), with total, average and median days.",
     ),
     AnalyticsView(
         "stage_conversion",
         ("jobs_current", "job_status_history"),
         "record_type_name, is_legacy, stage_order",
-        "Funnel per job type: live jobs that reached each funnel stage (or a later one) and how "
-        "many went on to a later one (next_stage_rate).",
     ),
     AnalyticsView(
         "rep_monthly",
         ("revenue_payments", "jobs_current", "sales_reps"),
         "month DESC, revenue DESC, sales_rep_id",
-        "Rep leaderboard per month: revenue, jobs won and lost, win_rate, average job value, "
-        "current pipeline value and the change against the previous month.",
     ),
     AnalyticsView(
         "rep_performance",
         ("revenue_payments", "jobs_current", "sales_reps"),
         "revenue DESC, sales_rep_id",
-        "Per rep over all time: leads (jobs), won, lost, win_rate, lead_to_sold_rate, revenue "
-        "(adds up to the total with '(unassigned)'), pipeline value, average job value.",
     ),
     AnalyticsView(
         "lead_source_performance",
         ("contacts", "jobs_current", "revenue_payments"),
         "leads DESC, lead_source",
-        "Per lead source: leads (contacts created), sold leads, lead_to_sold_rate, jobs won, "
-        "revenue, average job value and days to sale.",
     ),
     AnalyticsView(
         "job_type_monthly",
         ("revenue_by_month", "jobs_current", "expenses", "jobs"),
         "month DESC, revenue DESC",
-        "Job type analysis per month: revenue, leads, jobs won and lost, win_rate, average job "
-        "value, average days to close, costs and gross margin.",
     ),
     AnalyticsView(
         "job_profitability",
         ("jobs_current",),
         "gross_profit DESC, job_id",
-        "Per live job: revenue collected, costs (work and submitted material orders), gross "
-        "profit and margin.",
     ),
     AnalyticsView(
         "cash_flow_by_month",
         ("revenue_by_month", "expenses", "jobs"),
         "month DESC",
-        "Cash in (revenue) and out (costs) per month in the account time zone.",
     ),
 )
 
@@ -342,12 +316,13 @@ CHECKS = checks_on(v.name for v in VIEWS)
             v.name,
             group="analytics",
             layer="analytics",
+            schema="analytics",
             deps=list(v.deps),
             description=v.description,
             automation_condition=AUTOMATION,
             code_version=v.code_version,
             kinds={"postgres"},
-        ).replace_attributes(metadata={"dagster/table_name": f"analytics.{v.name}"})
+        )
         for v in VIEWS
     ],
     check_specs=[c.spec() for c in CHECKS],

@@ -44,11 +44,8 @@ class HistoryConfig(Config):
             # raw events (the raw jobs), not `jobs`: a failed blocking check on `jobs` must hold
             # back the analytics views only, never leave a hole in the append-only history.
             deps=["jobnimbus_status_changes", "jobnimbus_raw_events", "workflow_status_lookup"],
-            description="One row per status a job entered: 'created' (its first status, at its "
-            "creation: accounts do not log it; corrected when the first change arrives), "
-            "'activity' (the notes \"Status: A => B\" / \"Status changed from A to B\") or 'poll' "
-            "(a job's status differs from its last known one). Also derives jobs' date_sold, "
-            "date_completed and date_lost.",
+            note="The 'created' row is corrected when the job's first change arrives. Also "
+            "derives jobs' date_sold, date_completed and date_lost.",
             code_version=code_version(*STATEMENTS),
         )
     ],

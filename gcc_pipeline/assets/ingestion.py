@@ -72,8 +72,7 @@ def _specs() -> list[AssetSpec]:
         RAW_EVENTS,
         group="raw",
         layer="raw",
-        description="Every JobNimbus payload fetched, unmodified (one row per distinct payload "
-        "per record), for audit and replay. Recorded when every stream was loaded.",
+        note="Recorded when every stream was loaded.",
     )
     tables = [
         table_spec(

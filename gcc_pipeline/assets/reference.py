@@ -39,8 +39,6 @@ REPS_CHECKS = checks_on(["sales_reps"])
             "workflow_status_lookup",
             group="normalized",
             layer="reference",
-            description="Stage of every (record type, status name): the mapping file enriched "
-            "with the status ids of account/settings.",
         )
     ],
     check_specs=[c.spec() for c in LOOKUP_CHECKS],
@@ -159,7 +157,6 @@ def _user_row(user: dict) -> tuple:
             layer="reference",
             # raw events (the raw jobs), not `jobs`: see job_status_history.
             deps=["contacts", "jobnimbus_raw_events", "payments"],
-            description="Sales reps from account/users plus every rep seen on a record.",
         )
     ],
     check_specs=[c.spec() for c in REPS_CHECKS],
