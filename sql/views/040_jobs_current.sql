@@ -195,7 +195,7 @@ COMMENT ON COLUMN analytics.jobs_current.expenses IS 'The job''s costs: active, 
 COMMENT ON COLUMN analytics.jobs_current.gross_profit IS 'revenue - expenses, dollars.';
 COMMENT ON COLUMN analytics.jobs_current.gross_margin IS 'gross_profit / revenue as a fraction (4 decimals); NULL without revenue.';
 COMMENT ON COLUMN analytics.jobs_current.outstanding_receivable IS 'approved_invoice_total - revenue, dollars; negative when paid beyond the invoices.';
-COMMENT ON COLUMN analytics.jobs_current.has_subcontractor IS 'The job has a cost-counting work order with subcontractors.';
+COMMENT ON COLUMN analytics.jobs_current.has_subcontractor IS 'The job has an active, not archived work order with subcontractors.';
 COMMENT ON COLUMN analytics.jobs_current.days_in_lead IS 'Days spent in Lead over the visits that ended; NULL: no visit ended.';
 COMMENT ON COLUMN analytics.jobs_current.left_lead IS 'Visits to Lead that ended (average days = days_in_lead / left_lead).';
 COMMENT ON COLUMN analytics.jobs_current.days_in_estimating IS 'Days spent in Estimating over the visits that ended; NULL: no visit ended.';
