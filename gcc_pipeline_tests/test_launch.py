@@ -120,3 +120,31 @@ def test_the_ui_re_executes_a_gcc_run_whole(ui) -> None:
 def test_the_ui_re_executes_a_failed_gcc_run_from_its_failure(ui) -> None:
     _, port, (_, failed) = ui
     assert reexecute(port, failed, "FROM_FAILURE") == "SUCCESS"
+
+
+ASSET_COLUMNS = """{ assetNodes { assetKey { path } description metadataEntries { label
+  ... on TableSchemaMetadataEntry { schema { columns { name type description } } } } } }"""
+
+
+def test_the_ui_shows_every_table_assets_columns_with_the_databases_comments(ui) -> None:
+    from gcc_pipeline.warehouse.catalog import load_catalog
+
+    home, port, _ = ui
+    shown = {}
+    for node in graphql(port, ASSET_COLUMNS)["assetNodes"]:
+        for entry in node["metadataEntries"]:
+            if entry["label"] == "dagster/column_schema":
+                shown["/".join(node["assetKey"]["path"])] = entry["schema"]["columns"]
+    warehouse = gcc(home, "db", "url").stdout.strip()
+    with psycopg2.connect(warehouse) as conn, conn.cursor() as cur:  # what psql's \d+ reads
+        cur.execute("SELECT col_description('analytics.jobs_current'::regclass, 1), "
+                    "col_description('payments'::regclass, 1)")  # fmt: skip
+        jobs_current_first, payments_first = cur.fetchone()
+    conn.close()
+    catalog = load_catalog()["relations"]
+    assert shown["jobs_current"][0]["description"] == jobs_current_first
+    assert shown["payments"][0]["description"] == payments_first
+    for name in ("jobs", "payments", "jobs_current", "revenue_by_month", "job_status_history"):
+        relation = catalog[name if name in catalog else f"analytics.{name}"]
+        assert [c["name"] for c in shown[name]] == [c["name"] for c in relation["columns"]]
+        assert all(c["description"] for c in shown[name]), f"{name}: a column without a description"
