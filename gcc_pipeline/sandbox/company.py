@@ -358,19 +358,22 @@ class Company:
         )
         created = np.concatenate([t_main, t_void, t_zero, t_free])
         n = len(created)
-        kind = np.concatenate([np.full(len(main), INV_MAIN), np.full(len(void), INV_VOID),
-                               np.full(len(zero), INV_ZERO), np.full(n_free, INV_NO_JOB)])  # fmt: skip
+        kind = np.concatenate(
+            [np.full(len(main), INV_MAIN), np.full(len(void), INV_VOID),
+             np.full(len(zero), INV_ZERO), np.full(n_free, INV_NO_JOB)]
+        )  # fmt: skip
         job = np.concatenate([main, void, zero, np.full(n_free, -1)])
         contact = np.concatenate(
             [self.job_contact[main], self.job_contact[void], self.job_contact[zero], free_contact]
         )
-        cents = np.concatenate([self.job_value[main], self.job_value[void] * 11 // 10,
-                                np.zeros(len(zero), np.int64),
-                                (15000 * rng.lognormal(0.0, 0.6, n_free)).astype(np.int64)])  # fmt: skip
+        cents = np.concatenate(
+            [self.job_value[main], self.job_value[void] * 11 // 10, np.zeros(len(zero), np.int64),
+             (15000 * rng.lognormal(0.0, 0.6, n_free)).astype(np.int64)]
+        )  # fmt: skip
         terms = rng.choice(np.array([15, 30]), n) * DAY
         # the moment a void is voided (the job's invoice replaces it) or a free invoice is paid
-        free_paid = np.where(rng.random(n_free) < 0.6,
-                             t_free + (rng.exponential(20.0, n_free) * DAY).astype(np.int64), BIG)  # fmt: skip
+        pay_delay = (rng.exponential(20.0, n_free) * DAY).astype(np.int64)
+        free_paid = np.where(rng.random(n_free) < 0.6, t_free + pay_delay, BIG)
         event = np.concatenate(
             [np.full(len(main), BIG), self.job_t_ar[void], np.full(len(zero), BIG), free_paid]
         )
@@ -432,9 +435,8 @@ class Company:
         n = len(created)
         start = np.where(rng.random(n) < 0.8, created + rng.integers(0, 7, n) * DAY + 9 * 3600, 0)
         end = np.where((start > 0) & (rng.random(n) < 0.55), start + 3600, 0)
-        done = np.where(rng.random(n) < 0.8,
-                        np.maximum(created, start) + (rng.exponential(4.0, n) * DAY).astype(np.int64)
-                        + 1800, BIG)  # fmt: skip
+        work = (rng.exponential(4.0, n) * DAY).astype(np.int64) + 1800
+        done = np.where(rng.random(n) < 0.8, np.maximum(created, start) + work, BIG)
         u = rng.random(n)
         gone = np.where(u < 0.03, created + 30 * DAY, BIG)  # archived (or deleted below)
         gone_kind = np.where(u < 0.01, 3, 2).astype(np.int8)
