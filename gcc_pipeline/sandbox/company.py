@@ -377,7 +377,9 @@ class Company:
         event = np.concatenate(
             [np.full(len(main), BIG), self.job_t_ar[void], np.full(len(zero), BIG), free_paid]
         )
-        archive = np.where((kind == INV_NO_JOB) & (rng.random(n) < 0.2), created + 60 * DAY, BIG)
+        # archived: some job-less invoices and $0 ones (neither changes a job's receivable)
+        archived = np.isin(kind, (INV_NO_JOB, INV_ZERO)) & (rng.random(n) < 0.3)
+        archive = np.where(archived, created + 60 * DAY, BIG)
         rep = np.where(job >= 0, self.job_rep[np.maximum(job, 0)],
                        self.contact_rep[np.maximum(contact, 0)])  # fmt: skip
         (self.inv_created, self.inv_kind, self.inv_job, self.inv_contact, self.inv_cents,
