@@ -340,8 +340,8 @@ class Company:
 
     def _gen_invoices(self, rng: np.random.Generator, n_hist: int) -> None:
         """One invoice per job that reached Accounts Receivable (its payments pay it), plus the
-        awkward ones: an earlier version voided, $0 invoices, invoices of a contact without a
-        job (some paid, some archived)."""
+        awkward ones: an earlier draft voided when the job's invoice replaced it, $0 invoices,
+        invoices of a contact without a job (some paid, some archived)."""
         main = np.flatnonzero(self.job_t_ar < BIG)
         t_main = self.job_t_ar[main]
         void = main[rng.random(len(main)) < 0.05]

@@ -693,8 +693,9 @@ def _invoices(st: State, idx: np.ndarray) -> list[dict]:
                 status, paid_at = (4, "Paid"), last
             elif paid > 0:
                 status = (3, "Partially Paid")
-        elif kind == INV_VOID and event <= now:
-            status, changed = (5, "Void"), event  # a void keeps its due: the API says so
+        elif kind == INV_VOID:  # a draft the job's invoice replaced, then voided
+            # (a void keeps its due: the API says so)
+            status, changed = ((5, "Void"), event) if event <= now else ((1, "Draft"), created)
         elif kind == INV_NO_JOB and event <= now:
             paid, status, changed, paid_at = total, (4, "Paid"), event, event
         related = [] if j < 0 else [_job_ref(co, j)]
