@@ -238,11 +238,13 @@ def test_an_invoice_keeps_the_apis_due_and_takes_its_job_and_contact_from_relate
 def test_an_invoice_without_due_owes_its_total_less_what_was_paid_and_may_have_no_job() -> None:
     row = parse_invoice({**INVOICE, "due": None, "related": [{"id": "c7", "type": "contact"}]})
     assert row["due"] == Decimal("7500.00") and row["job_id"] is None
+    credit_memo = parse_invoice({**INVOICE, "total": -200, "total_paid": 0, "due": -200})
+    assert credit_memo["due"] == Decimal("-200.00")  # kept: it lowers what is owed
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [({"total": -5}, "negative total"), ({"due": "lots"}, "due is not a number"),
+    [({"total": True}, "total is a boolean"), ({"due": "lots"}, "due is not a number"),
      ({"date_due": 1760000000000}, "milliseconds"), ({"jnid": None}, "missing jnid")],
 )  # fmt: skip
 def test_an_invoice_that_cannot_be_read_is_refused_with_a_reason(change: dict, reason: str) -> None:

@@ -380,11 +380,10 @@ def parse_activity(payload: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _document(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """What invoices and estimates share: links, status, total, rep."""
+    """What invoices and estimates share: links, status, total, rep. A negative total is kept
+    (a credit memo lowers what is owed); a total that is not money is refused."""
     common = _common(payload)
     total = money(payload.get("total"), "total")
-    if total is not None and total < 0:
-        raise RecordError(f"negative total ({total})")
     return {
         **common,
         "number": text(payload.get("number")),
