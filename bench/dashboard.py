@@ -27,6 +27,9 @@ OPEN_DATES = {"date_from": None, "date_to": None}
 OVERRIDES = {
     "pipeline_stalled_jobs": {**OPEN_DATES, "sales_rep_id": None},
     "pipeline_of_a_rep": OPEN_DATES,
+    # the rep is an optional filter of these: timed over every rep
+    "overdue_invoices": {"sales_rep_id": None},
+    "estimate_funnel": {"sales_rep_id": None},
 }
 
 

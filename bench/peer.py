@@ -46,8 +46,11 @@ def run_peer(base_url: str, postgres_url: str, options: Sequence[str] = ()) -> d
     """bench/peer_dlt.py in a child process; its JSON plus wall time and the child's peak RSS."""
     with tempfile.TemporaryDirectory(prefix="benchpeer-") as tmp:
         out = Path(tmp) / "out.json"
+        from bench.peer_dlt import registry_streams
+
         cmd = [sys.executable, "-m", "bench.peer_dlt", "--base-url", base_url, "--key", KEY,
-               "--postgres-url", postgres_url, "--json", str(out), *options]  # fmt: skip
+               "--postgres-url", postgres_url, "--json", str(out),
+               "--streams", json.dumps(registry_streams()), *options]  # fmt: skip
         child = run_child(cmd, clean_env())
         if child.returncode != 0 or not out.exists():
             raise RuntimeError(f"bench.peer_dlt failed:\n{child.stderr[-4000:]}")

@@ -6,13 +6,13 @@
     python -m bench.peer_dlt --base-url http://127.0.0.1:8765/api1 --key sandbox-key \\
         --postgres-url postgresql://postgres@127.0.0.1:5432/db [--dataset jobnimbus] [--json out]
 
-Configured as a careful dlt user would for this API (optional extra ``bench``: dlt[postgres]):
-the six list endpoints with bearer auth; since offsets stop at 10,000 results, a small keyset
-paginator sorts by ``date_updated`` (activities: ``date_created``) ascending and asks for
-``gte`` the last value seen, ``from=0``, ``size=1000``; rows seen twice at a page boundary are
+Configured as a careful dlt user would for this API (optional extra ``bench``: dlt[postgres]): the
+list endpoints of gcc's stream registry with bearer auth; since offsets stop at 10,000 results, a
+small keyset paginator sorts by ``date_updated`` (activities: ``date_created``) ascending and asks
+for ``gte`` the last value seen, ``from=0``, ``size=1000``; rows seen twice at a page boundary are
 de-duplicated the standard dlt way (``primary_key="jnid"`` with the ``merge`` write disposition);
-nested data is normalized into child tables as dlt does by default. Everything else is left at
-dlt's defaults (resources extracted one after another, normalize in-process, 20 load threads).
+nested data is normalized into child tables as dlt does by default. Everything else is left at dlt's
+defaults (resources extracted one after another, normalize in-process, 20 load threads).
 """
 
 from __future__ import annotations
@@ -39,17 +39,19 @@ from dlt.sources.rest_api import rest_api_source
 from requests import Request, Response
 
 PAGE_SIZE = 1000
-# The same records gcc asks for: of the activities, the status changes only.
-FILTERS: dict[str, list[dict]] = {"activities": [{"term": {"is_status_change": True}}]}
-# resource name (table) -> (path, list key, keyset field)
-RESOURCES: dict[str, tuple[str, str, str]] = {
-    "contacts": ("contacts", "results", "date_updated"),
-    "jobs": ("jobs", "results", "date_updated"),
-    "payments": ("payments", "results", "date_updated"),
-    "workorders": ("v2/workorders", "results", "date_updated"),
-    "materialorders": ("v2/materialorders", "results", "date_updated"),
-    "activities": ("activities", "activity", "date_created"),
-}
+
+
+def registry_streams() -> list[dict[str, Any]]:
+    """The list endpoints gcc copies, from its stream registry: the same records gcc asks for
+    (of the activities, the status changes only). bench/peer.py passes them as --streams, so the
+    measured child never imports gcc_pipeline (nor Dagster) and its peak RSS stays dlt's own."""
+    from gcc_pipeline.streams import STREAMS
+
+    return [
+        {"name": s.name, "path": s.path.lstrip("/"), "list_key": s.list_key,
+         "field": s.window_field, "filters": [dict(f) for f in s.filters]}
+        for s in STREAMS
+    ]  # fmt: skip
 
 
 class KeysetPaginator(BasePaginator):
@@ -122,13 +124,17 @@ class KeysetPaginator(BasePaginator):
 
 
 def source(
-    base_url: str, api_key: str, write_disposition: str = "merge", parallelized: bool = False
+    base_url: str,
+    api_key: str,
+    write_disposition: str = "merge",
+    parallelized: bool = False,
+    streams: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[Any, dict[str, KeysetPaginator]]:
-    """The rest_api source over the six list endpoints, and its paginators (request counts)."""
+    """The rest_api source over the registry's list endpoints, and its paginators (requests)."""
+    streams = registry_streams() if streams is None else streams
     dedupe = write_disposition != "merge"
     paginators = {
-        name: KeysetPaginator(field, dedupe=dedupe, filters=FILTERS.get(name, ()))
-        for name, (_, _, field) in RESOURCES.items()
+        s["name"]: KeysetPaginator(s["field"], dedupe=dedupe, filters=s["filters"]) for s in streams
     }
     config: dict[str, Any] = {
         "client": {
@@ -141,14 +147,14 @@ def source(
         },
         "resources": [
             {
-                "name": name,
+                "name": s["name"],
                 "endpoint": {
-                    "path": path,
-                    "data_selector": key,
-                    "paginator": paginators[name],
+                    "path": s["path"],
+                    "data_selector": s["list_key"],
+                    "paginator": paginators[s["name"]],
                 },
             }
-            for name, (path, key, _) in RESOURCES.items()
+            for s in streams
         ],
     }
     # parallelized=True: resources are extracted in dlt's thread pool instead of one by one
@@ -164,6 +170,7 @@ def load(
     write_disposition: str = "merge",
     parallelized: bool = False,
     pipelines_dir: str | None = None,
+    streams: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Load every record into ``dataset`` (a PostgreSQL schema) and return the figures.
 
@@ -172,7 +179,7 @@ def load(
     boundary duplicates), ``requests`` the pages fetched. Pipeline state goes to a temporary
     folder unless ``pipelines_dir`` is given, so every call is a fresh full load.
     ``write_disposition="replace"`` drops boundary duplicates in the paginator instead of merging;
-    ``parallelized=True`` fetches the six resources concurrently (dlt's default is one by one).
+    ``parallelized=True`` fetches the resources concurrently (dlt's default is one by one).
     """
     with tempfile.TemporaryDirectory(prefix="peer-dlt-") as tmp:
         pipeline = dlt.pipeline(
@@ -182,7 +189,7 @@ def load(
             dataset_name=dataset,
             progress=None,
         )
-        src, paginators = source(base_url, api_key, write_disposition, parallelized)
+        src, paginators = source(base_url, api_key, write_disposition, parallelized, streams)
         started = time.perf_counter()
         info = pipeline.run(src)
         seconds = time.perf_counter() - started
@@ -194,14 +201,14 @@ def load(
             if s.started_at and s.finished_at
         }
         row_counts = dict(trace.last_normalize_info.row_counts) if trace.last_normalize_info else {}
-    records = count_rows(postgres_url, dataset, list(RESOURCES))
+    records = count_rows(postgres_url, dataset, list(paginators))
     child_tables = {t: n for t, n in row_counts.items() if "__" in t and not t.startswith("_dlt")}
     return {
         "seconds": seconds,
         "steps": steps,
         "records": records,
         "total_records": sum(records.values()),
-        "extracted": {r: row_counts.get(r, 0) for r in RESOURCES},
+        "extracted": {r: row_counts.get(r, 0) for r in paginators},
         "child_tables": len(child_tables),
         "child_rows": sum(child_tables.values()),
         "requests": {r: p.requests for r, p in paginators.items()},
@@ -257,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="merge on jnid (default) or replace with de-duplication in the paginator",
     )
     p.add_argument("--parallelized", action="store_true", help="extract the resources concurrently")
+    p.add_argument("--streams", metavar="JSON", help="the endpoints (default: gcc's registry)")
     args = p.parse_args(argv)
     result = load(
         args.base_url,
@@ -265,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.dataset,
         write_disposition=args.write_disposition,
         parallelized=args.parallelized,
+        streams=json.loads(args.streams) if args.streams else None,
     )
     result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     text = json.dumps(result, indent=2)

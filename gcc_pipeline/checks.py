@@ -450,6 +450,26 @@ def _revenue_reconciles(inputs: CheckInputs) -> AssetCheckResult:
     return AssetCheckResult(passed=not off, severity=AssetCheckSeverity.ERROR, metadata=metadata)
 
 
+# ------------------------------------------------------------------ 8. receivables
+
+
+def _receivables_match_invoices(inputs: CheckInputs) -> AssetCheckResult:
+    """Receivables from the invoices against the job roll-up, job by job."""
+    row = inputs.row(query("check_receivables_match_invoices"), {"examples": EXAMPLES})
+    return AssetCheckResult(
+        passed=row["jobs_disagreeing"] == 0,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "jobs": row["jobs"],
+            "jobs_disagreeing": row["jobs_disagreeing"],
+            "receivable_from_invoices": float(row["receivable_from_invoices"]),
+            "receivable_rollup": float(row["receivable_rollup"]),
+            "absolute_difference": float(row["absolute_difference"]),
+            "examples": _ids(row["examples"]),
+        },
+    )
+
+
 # ------------------------------------------------------------------ all
 
 
@@ -513,6 +533,12 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
               _revenue_reconciles, reads=("revenue_payments", "revenue_daily", "revenue_by_month",
                                           "rep_monthly", "job_type_monthly", "cash_flow_by_month",
                                           "lead_source_performance")),
+        Check("job_receivables", "receivables_match_invoices",
+              "Every live job's receivable from its invoices (their due) equals the job roll-up "
+              "(approved_invoice_total - revenue). WARN: a payment not applied to its invoice, a "
+              "credit or refund only one side shows, or an invoice the roll-up does not count "
+              "yet; metadata names the jobs that disagree most.",
+              _receivables_match_invoices),
         Check("jobnimbus_raw_events", "dates_not_ahead_of_the_load",
               "The latest load of each stream landed no record dated after that load began. "
               "WARN: such records (an API clock ahead of ours, a bad date) are kept, and the "

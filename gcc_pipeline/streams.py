@@ -72,6 +72,24 @@ EXPENSES = Table(
     discriminator="source_entity",
     references=(("job_id", "jobs"), ("contact_id", "contacts")),
 )
+INVOICES = Table(
+    "invoices",
+    "Invoices (v2 documents): job and contact from related, status, invoice/due/paid-in-full "
+    "dates, total, total_paid and due (still owed) as the API gives them.",
+    references=(("job_id", "jobs"), ("contact_id", "contacts")),
+)
+ESTIMATES = Table(
+    "estimates",
+    "Estimates (v2 documents, several versions per job): job and contact from related, status "
+    "as the account names it, estimate date, status-change date, total.",
+    references=(("job_id", "jobs"), ("contact_id", "contacts")),
+)
+TASKS = Table(
+    "tasks",
+    "Tasks: title, type, the record they relate to (job or contact), assignee (first owner), "
+    "start and end (often unset), completed or not, priority.",
+    references=(("job_id", "jobs"), ("contact_id", "contacts")),
+)
 STATUS_CHANGES = Table(
     "jobnimbus_status_changes",
     touched="loaded_at",
@@ -89,6 +107,11 @@ STREAMS: tuple[Stream, ...] = (
            records.parse_workorder, EXPENSES),
     Stream("materialorders", "/v2/materialorders", "results", "materialorder", "date_updated",
            records.parse_materialorder, EXPENSES),
+    Stream("invoices", "/v2/invoices", "results", "invoice", "date_updated",
+           records.parse_invoice, INVOICES),
+    Stream("estimates", "/v2/estimates", "results", "estimate", "date_updated",
+           records.parse_estimate, ESTIMATES),
+    Stream("tasks", "/tasks", "results", "task", "date_updated", records.parse_task, TASKS),
     # Activities never change once written; only status changes are history, so only they are
     # asked for (the list key is 'activity', not 'results').
     Stream("activities", "/activities", "activity", "activity", "date_created",

@@ -24,6 +24,7 @@ from gcc_pipeline.jobnimbus.records import (
     parse_workorder,
 )
 from gcc_pipeline.stage_mapping import STAGES, load_mapping, lookup_rows, status_key
+from gcc_pipeline.streams import STREAMS
 
 ORDER = {stage: i + 1 for i, stage in enumerate(STAGES)}
 FUNNEL = STAGES[:6]  # Lead .. Completed
@@ -168,8 +169,7 @@ class Truth:
     @classmethod
     def of(cls, company: Any, tz: str) -> "Truth":
         local = ZoneInfo(tz)
-        resources = ("contacts", "jobs", "payments", "workorders", "materialorders", "activities")
-        raw = {r: list(company.records(r)) for r in resources}
+        raw = {s.name: list(company.records(s.name)) for s in STREAMS}
         lookup = {
             (r.record_type_id, status_key(r.status_name)): r
             for r in lookup_rows(load_mapping(), company.settings())

@@ -16,6 +16,7 @@ import psycopg2
 import pytest
 
 from gcc_pipeline.settings import PROJECT_ROOT
+from gcc_pipeline.streams import STREAMS
 
 SECRET_KEY = "jn-secret-KEY-0451"
 
@@ -115,7 +116,7 @@ def test_a_second_gcc_run_catches_up_and_fetches_only_the_overlap(first_run, gcc
     assert "catching up from" in second.stderr.split("sync_job")[0]  # said before the run
     fetched = ingestion_log(gcc_home)
     first_id, second_id = list(fetched)[:2]
-    assert fetched[second_id]["requests"] == 6  # one request per stream: nothing new
+    assert fetched[second_id]["requests"] == len(STREAMS)  # one per stream: nothing new
     assert fetched[second_id]["fetched"] < fetched[first_id]["fetched"] / 10
 
 
@@ -151,8 +152,8 @@ def test_a_start_date_years_before_the_account_began_costs_nothing_extra(tmp_pat
     assert partitions == months_of_the_sandbox_company(home)  # about a year, not 95 months
     assert second.returncode == 0, second.stderr[-3000:]
     assert "catching up from" in second.stderr
-    assert runs[0]["requests"] < 6 * partitions + 40  # only the months that hold records
-    assert runs[1]["requests"] == 6
+    assert runs[0]["requests"] < len(STREAMS) * partitions + 40  # months that hold records
+    assert runs[1]["requests"] == len(STREAMS)
 
 
 def months_of_the_sandbox_company(home: Path) -> int:

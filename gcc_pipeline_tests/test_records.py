@@ -11,8 +11,11 @@ from gcc_pipeline.jobnimbus.records import (
     money,
     parse_activity,
     parse_contact,
+    parse_estimate,
+    parse_invoice,
     parse_job,
     parse_payment,
+    parse_task,
     parse_workorder,
 )
 from gcc_pipeline.warehouse.copy import encode
@@ -208,3 +211,79 @@ def test_a_logged_first_status_has_no_previous_status() -> None:
     row = parse_activity(_status_change("Status: (none) => Lead"))
     assert row is not None
     assert (row["previous_status_name"], row["status_name"]) == (None, "Lead")
+
+
+INVOICE = {
+    "jnid": "inv1", "type": "invoice", "number": "1043", "status": 3,
+    "status_name": "Partially Paid", "date_created": 1760000000, "date_updated": 1760500000,
+    "date_invoice": 1760000000, "date_due": 1761296000, "date_paid_in_full": 0,
+    "total": 12500.0, "total_paid": 5000.0, "due": 7500.0, "sales_rep": "u9",
+    "sales_rep_name": "Pat Rep", "is_active": True, "is_archived": False,
+    "primary": {"id": "c7", "type": "contact"},
+    "related": [{"id": "c7", "type": "contact"}, {"id": "j3", "type": "job"}],
+}  # fmt: skip
+
+
+def test_an_invoice_keeps_the_apis_due_and_takes_its_job_and_contact_from_related() -> None:
+    row = parse_invoice(INVOICE)
+    assert (row["job_id"], row["contact_id"]) == ("j3", "c7")
+    assert (row["total"], row["total_paid"], row["due"]) == (
+        Decimal("12500.00"), Decimal("5000.00"), Decimal("7500.00"),
+    )  # fmt: skip
+    assert row["date_paid_in_full"] is None  # 0: not paid in full
+    assert row["date_due"] == datetime(2025, 10, 24, 8, 53, 20, tzinfo=UTC)
+    assert (row["status_name"], row["sales_rep_id"]) == ("Partially Paid", "u9")
+
+
+def test_an_invoice_without_due_owes_its_total_less_what_was_paid_and_may_have_no_job() -> None:
+    row = parse_invoice({**INVOICE, "due": None, "related": [{"id": "c7", "type": "contact"}]})
+    assert row["due"] == Decimal("7500.00") and row["job_id"] is None
+    credit_memo = parse_invoice({**INVOICE, "total": -200, "total_paid": 0, "due": -200})
+    assert credit_memo["due"] == Decimal("-200.00")  # kept: it lowers what is owed
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [({"total": True}, "total is a boolean"), ({"due": "lots"}, "due is not a number"),
+     ({"date_due": 1760000000000}, "milliseconds"), ({"jnid": None}, "missing jnid")],
+)  # fmt: skip
+def test_an_invoice_that_cannot_be_read_is_refused_with_a_reason(change: dict, reason: str) -> None:
+    with pytest.raises(RecordError, match=reason):
+        parse_invoice({**INVOICE, **change})
+
+
+def test_an_estimate_dates_from_date_estimate_else_its_creation() -> None:
+    payload = {**INVOICE, "jnid": "est1", "type": "estimate", "status_name": "Approved",
+               "date_estimate": 1760100000, "date_status_change": 1760900000}  # fmt: skip
+    row = parse_estimate(payload)
+    assert row["date_estimate"] == datetime.fromtimestamp(1760100000, UTC)
+    assert row["date_status_change"] == datetime.fromtimestamp(1760900000, UTC)
+    assert (row["status_name"], row["job_id"], row["total"]) == (
+        "Approved",
+        "j3",
+        Decimal("12500.00"),
+    )
+    assert parse_estimate({**payload, "date_estimate": 0})["date_estimate"] == row["date_created"]
+
+
+TASK = {
+    "jnid": "t1", "type": "task", "title": "Inspection: roof", "record_type_name": "Inspection",
+    "date_created": 1760000000, "date_updated": 1760000000, "date_start": 1760090000,
+    "date_end": 0, "is_completed": False, "priority": 2, "owners": [{"id": "u4"}, {"id": "u5"}],
+    "primary": {"id": "j3", "type": "job"}, "related": [{"id": "c7", "type": "contact"}],
+    "is_active": True, "is_archived": False,
+}  # fmt: skip
+
+
+def test_a_task_is_assigned_to_its_first_owner_and_an_unset_end_is_null() -> None:
+    row = parse_task(TASK)
+    assert (row["assignee_id"], row["job_id"], row["contact_id"]) == ("u4", "j3", "c7")
+    assert row["date_end"] is None and row["date_start"] is not None
+    assert (row["task_type"], row["priority"], row["is_completed"]) == ("Inspection", 2, False)
+
+
+def test_a_task_without_owners_or_completion_flag_is_unassigned_and_open() -> None:
+    row = parse_task({**TASK, "owners": [], "is_completed": None})
+    assert row["assignee_id"] is None and row["is_completed"] is False
+    with pytest.raises(RecordError, match="priority is not an integer"):
+        parse_task({**TASK, "priority": 1.5})

@@ -59,6 +59,7 @@ def test_every_table_exists_with_its_keys_and_stages_where_landing_expects(db) -
             )
             columns = {c for (c,) in cur.fetchall()}
             assert set(table.key) <= columns, table.name
+            assert {column for column, _ in table.references} <= columns, table.name
         cur.execute("SELECT to_regclass('pg_temp.stage_landing')")
         assert cur.fetchone()[0] is not None  # rows of every table travel through it as JSON
         for table in stream_tables():
@@ -138,3 +139,30 @@ def test_staging_is_created_once_per_connection_in_one_round_trip(db) -> None:
     finally:
         conn.close()
     assert len(statements) == 1
+
+
+def test_the_sandbox_models_every_stream_in_one_generator_entry_each() -> None:
+    """company.py's arrays, records.py's GENERATORS, the hostile corpus and the sandbox's counts
+    all follow the registry: a stream without a generator fails here, not at a request."""
+    from gcc_pipeline.sandbox import RESOURCES, Company, CompanyConfig
+    from gcc_pipeline.sandbox.records import GENERATORS
+
+    assert set(GENERATORS) == set(RESOURCES) == {s.name for s in STREAMS}
+    company = Company(CompanyConfig(jobs=40, seed=5, hostile=True))
+    assert set(company.hostile) == set(RESOURCES)
+    state = company.state()
+    for name, generator in GENERATORS.items():
+        created = generator.created(company)
+        assert len(generator.updated(state)) == len(created), name
+        if generator.job is not None:
+            assert len(generator.job(company)) == len(created), name
+        assert company.count(name) > 0, name
+
+
+def test_the_bench_peer_copies_the_registrys_endpoints() -> None:
+    pytest.importorskip("dlt")
+    from bench.peer_dlt import registry_streams
+
+    assert [
+        (s["name"], "/" + s["path"], s["list_key"], s["field"]) for s in registry_streams()
+    ] == [(s.name, s.path, s.list_key, s.window_field) for s in STREAMS]

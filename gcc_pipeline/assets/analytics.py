@@ -130,6 +130,39 @@ VIEWS: tuple[AnalyticsView, ...] = (
         ("revenue_by_month", "expenses", "jobs"),
         "month DESC",
     ),
+    AnalyticsView(
+        "invoice_balances",
+        ("invoices", "jobs", "contacts", "sales_reps"),
+        "due_day, invoice_id",
+        "One row per invoice that counts (active, not archived, not void or draft, not a test "
+        "record), paid ones included: overdue invoices and pending payments by age.",
+    ),
+    AnalyticsView(
+        "job_receivables",
+        ("invoice_balances", "jobs_current"),
+        "receivable DESC, job_id",
+        "Per live job: outstanding receivable from its invoices beside the job roll-up "
+        "(approved_invoice_total - revenue) and their difference.",
+    ),
+    AnalyticsView(
+        "estimate_funnel",
+        ("estimates", "jobs", "contacts", "sales_reps"),
+        "sent_month DESC, sent DESC",
+        "Estimate funnel per month sent, rep and job type, one unit per job: sent, approved, "
+        "declined, open, their values and days to approval.",
+    ),
+    AnalyticsView(
+        "open_tasks",
+        ("tasks", "jobs", "contacts", "sales_reps"),
+        "tasks DESC, assignee_id",
+        "Open tasks per assignee and due day (end, else start): open and overdue per assignee.",
+    ),
+    AnalyticsView(
+        "jobs_missing_fields",
+        ("jobs",),
+        "missing_count DESC, job_id",
+        "Live jobs missing a required field: sales rep, own source, primary contact, address.",
+    ),
 )
 
 AUTOMATION = AutomationCondition.eager() & AutomationCondition.all_deps_blocking_checks_passed()

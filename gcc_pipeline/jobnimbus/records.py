@@ -377,3 +377,68 @@ def parse_activity(payload: Mapping[str, Any]) -> dict[str, Any] | None:
         "changed_at": changed_at,
         "date_updated": date_updated,
     }
+
+
+def _document(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """What invoices and estimates share: links, status, total, rep. A negative total is kept
+    (a credit memo lowers what is owed); a total that is not money is refused."""
+    common = _common(payload)
+    total = money(payload.get("total"), "total")
+    return {
+        **common,
+        "number": text(payload.get("number")),
+        "job_id": linked_id(payload, "job", prefer_related=True),
+        "contact_id": linked_id(payload, "contact", prefer_related=True),
+        "status_id": integer(payload.get("status"), "status"),
+        "status_name": text(payload.get("status_name")),
+        "date_status_change": epoch(payload.get("date_status_change"), "date_status_change"),
+        "total": total,
+        "sales_rep_id": text(payload.get("sales_rep")),
+        "sales_rep_name": text(payload.get("sales_rep_name")),
+    }
+
+
+def parse_invoice(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An invoice as the API states it: `due` (still owed) is kept, not recomputed, and the
+    reconciliation check compares it with the job roll-up instead."""
+    row = _document(payload)
+    total_paid = money(payload.get("total_paid"), "total_paid")
+    due = money(payload.get("due"), "due")
+    if due is None and row["total"] is not None:
+        due = row["total"] - (total_paid or Decimal("0.00"))
+    return {
+        **row,
+        "date_invoice": epoch(payload.get("date_invoice"), "date_invoice"),
+        "date_due": epoch(payload.get("date_due"), "date_due"),
+        "date_paid_in_full": epoch(payload.get("date_paid_in_full"), "date_paid_in_full"),
+        "total_paid": total_paid,
+        "due": due,
+    }
+
+
+def parse_estimate(payload: Mapping[str, Any]) -> dict[str, Any]:
+    row = _document(payload)
+    return {
+        **row,
+        "date_estimate": epoch(payload.get("date_estimate"), "date_estimate")
+        or row["date_created"],
+    }
+
+
+def parse_task(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A task; the assignee is its first owner (tasks carry no sales rep of their own)."""
+    common = _common(payload)
+    owners = _id_list(payload.get("owners"), "owners")
+    return {
+        **common,
+        "number": text(payload.get("number")),
+        "title": text(payload.get("title")),
+        "task_type": text(payload.get("record_type_name")),
+        "job_id": linked_id(payload, "job"),
+        "contact_id": linked_id(payload, "contact"),
+        "assignee_id": owners[0] if owners else None,
+        "date_start": epoch(payload.get("date_start"), "date_start"),
+        "date_end": epoch(payload.get("date_end"), "date_end"),
+        "is_completed": bool(flag(payload.get("is_completed"), "is_completed")),
+        "priority": integer(payload.get("priority"), "priority"),
+    }

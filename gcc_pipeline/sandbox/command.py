@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 
 from gcc_pipeline.settings import load_settings
+from gcc_pipeline.streams import STREAMS
 
 from .faults import FaultConfig
 
@@ -31,10 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
     )
     co = server.company
-    total = sum(
-        co.count(r)
-        for r in ("contacts", "jobs", "payments", "workorders", "materialorders", "activities")
-    )
+    total = sum(co.count(s.name) for s in STREAMS)
     print(
         f"# JobNimbus sandbox: {args.jobs} jobs, seed {args.seed}, {total} records "
         f"built in {time.perf_counter() - t0:.1f}s"

@@ -38,7 +38,14 @@ PREFIX = {
     "activities": "a",
     "users": "u",
     "invoices": "i",
+    "estimates": "e",
+    "tasks": "t",
 }
+# Invoice kinds: a job's invoice (paid by its payments), an earlier version voided, a $0
+# invoice, an invoice made for a contact without a job.
+INV_MAIN, INV_VOID, INV_ZERO, INV_NO_JOB = 0, 1, 2, 3
+# Estimate fates: still sent, approved, declined (at est_fate_t; BIG: never).
+EST_SENT, EST_APPROVED, EST_DECLINED = 0, 1, 2
 # Job value (dollars): median and log-sigma per record type name.
 VALUE = {
     "Legacy (Bob's Workflow)": (9000, 0.5),
@@ -210,6 +217,11 @@ class Company:
         self._gen_workorders(rng)
         self._gen_materialorders(rng)
         self._gen_activities(rng)
+        # Streams added later draw from their own generator, so the records above never change.
+        later = np.random.default_rng([cfg.seed, 0x21])
+        self._gen_invoices(later, n_hist)
+        self._gen_estimates(later)
+        self._gen_tasks(later)
         del self.move_job  # only needed while building activities
 
     def _apply_unmapped(self, rng: np.random.Generator, n_hist: int) -> None:
@@ -325,6 +337,121 @@ class Company:
         t = self.job_t_sold[job] + k * 3 * DAY + rng.integers(DAY, 7 * DAY, n)
         upd = t + rng.integers(DAY // 2, 5 * DAY, n)
         (self.mo_created, self.mo_job, self.mo_upd) = self._by_time(t, job, upd)
+
+    def _gen_invoices(self, rng: np.random.Generator, n_hist: int) -> None:
+        """One invoice per job that reached Accounts Receivable (its payments pay it), plus the
+        awkward ones: an earlier draft voided when the job's invoice replaced it, $0 invoices,
+        invoices of a contact without a job (some paid, some archived)."""
+        main = np.flatnonzero(self.job_t_ar < BIG)
+        t_main = self.job_t_ar[main]
+        void = main[rng.random(len(main)) < 0.05]
+        t_void = self.job_t_ar[void] - rng.integers(DAY, 3 * DAY, len(void))
+        zero = main[rng.random(len(main)) < 0.03]
+        t_zero = self.job_t_ar[zero] + rng.integers(DAY, 30 * DAY, len(zero))
+        n_free = max(3, n_hist // 60)
+        customers = np.flatnonzero(self.contact_type != CONTACT_TYPES.index("Subcontractor"))
+        free_contact = rng.choice(customers, n_free)
+        t_free = (
+            self.contact_created[free_contact]
+            + (rng.exponential(40.0, n_free) * DAY).astype(np.int64)
+            + 3600
+        )
+        created = np.concatenate([t_main, t_void, t_zero, t_free])
+        n = len(created)
+        kind = np.concatenate(
+            [np.full(len(main), INV_MAIN), np.full(len(void), INV_VOID),
+             np.full(len(zero), INV_ZERO), np.full(n_free, INV_NO_JOB)]
+        )  # fmt: skip
+        job = np.concatenate([main, void, zero, np.full(n_free, -1)])
+        contact = np.concatenate(
+            [self.job_contact[main], self.job_contact[void], self.job_contact[zero], free_contact]
+        )
+        cents = np.concatenate(
+            [self.job_value[main], self.job_value[void] * 11 // 10, np.zeros(len(zero), np.int64),
+             (15000 * rng.lognormal(0.0, 0.6, n_free)).astype(np.int64)]
+        )  # fmt: skip
+        terms = rng.choice(np.array([15, 30]), n) * DAY
+        # the moment a void is voided (the job's invoice replaces it) or a free invoice is paid
+        pay_delay = (rng.exponential(20.0, n_free) * DAY).astype(np.int64)
+        free_paid = np.where(rng.random(n_free) < 0.6, t_free + pay_delay, BIG)
+        event = np.concatenate(
+            [np.full(len(main), BIG), self.job_t_ar[void], np.full(len(zero), BIG), free_paid]
+        )
+        # archived: some job-less invoices and $0 ones (neither changes a job's receivable)
+        archived = np.isin(kind, (INV_NO_JOB, INV_ZERO)) & (rng.random(n) < 0.3)
+        archive = np.where(archived, created + 60 * DAY, BIG)
+        rep = np.where(job >= 0, self.job_rep[np.maximum(job, 0)],
+                       self.contact_rep[np.maximum(contact, 0)])  # fmt: skip
+        (self.inv_created, self.inv_kind, self.inv_job, self.inv_contact, self.inv_cents,
+         self.inv_terms, self.inv_event_t, self.inv_archive_t, self.inv_rep) = self._by_time(
+            created, kind.astype(np.int8), job.astype(np.int32), contact.astype(np.int32), cents,
+            terms, event, archive, rep.astype(np.int16))  # fmt: skip
+        self.inv_of_job = np.full(self.n_jobs, -1, dtype=np.int64)
+        is_main = self.inv_kind == INV_MAIN
+        self.inv_of_job[self.inv_job[is_main]] = np.flatnonzero(is_main)
+        # payments per job (CSR), for the paid amounts of each job's invoice
+        order = np.argsort(self.pay_job, kind="stable")
+        self.pay_by_job = order.astype(np.int64)
+        self.pay_job_off = np.searchsorted(self.pay_job[order], np.arange(self.n_jobs + 1))
+
+    def _gen_estimates(self, rng: np.random.Generator) -> None:
+        """1-3 versions per job that reached Estimating, a few days apart; earlier versions are
+        declined when the next is sent; the last is approved when the job sold, else declined
+        for some jobs, else still sent. A few are archived."""
+        job, k = self._children(rng, self.job_t_est, (0.65, 0.25, 0.10))
+        n = len(job)
+        cnt = np.bincount(job, minlength=self.n_jobs)[job]
+        created = self.job_t_est[job] + k * (2 * DAY) + rng.integers(600, DAY, n)
+        last = k == cnt - 1
+        sold = self.job_t_sold[job]
+        declined_t = created + (rng.exponential(20.0, n) * DAY).astype(np.int64) + 3600
+        declines = rng.random(n) < 0.35
+        fate = np.where(~last, EST_DECLINED,
+                        np.where(sold < BIG, EST_APPROVED,
+                                 np.where(declines, EST_DECLINED, EST_SENT)))  # fmt: skip
+        fate_t = np.where(~last, created + 2 * DAY,
+                          np.where(sold < BIG, np.maximum(sold, created + 3600),
+                                   np.where(declines, declined_t, BIG)))  # fmt: skip
+        cents = self.job_value[job] * (100 + 8 * (cnt - 1 - k)) // 100
+        archive = np.where(rng.random(n) < 0.02, created + 90 * DAY, BIG)
+        (self.est_created, self.est_job, self.est_fate, self.est_fate_t, self.est_cents,
+         self.est_archive_t) = self._by_time(created, job, fate.astype(np.int8), fate_t, cents,
+                                             archive)  # fmt: skip
+
+    def _gen_tasks(self, rng: np.random.Generator) -> None:
+        """0-3 tasks per job (and a few per contact only): most get done, some never; start and
+        end are often unset, some have no assignee, some are archived or deleted."""
+        per_job = rng.choice(4, self.n_jobs, p=[0.3, 0.4, 0.2, 0.1])
+        job = np.repeat(np.arange(self.n_jobs), per_job).astype(np.int32)
+        created = self.job_created[job] + (rng.exponential(10.0, len(job)) * DAY).astype(np.int64)
+        n_free = max(2, self.n_jobs // 50)
+        free_contact = rng.integers(0, len(self.contact_created), n_free)
+        free_created = (
+            self.contact_created[free_contact]
+            + (rng.exponential(15.0, n_free) * DAY).astype(np.int64)
+            + 600
+        )
+        created = np.concatenate([created, free_created])
+        job = np.concatenate([job, np.full(n_free, -1, np.int32)])
+        contact = np.concatenate([self.job_contact[job[: len(job) - n_free]], free_contact])
+        n = len(created)
+        start = np.where(rng.random(n) < 0.8, created + rng.integers(0, 7, n) * DAY + 9 * 3600, 0)
+        end = np.where((start > 0) & (rng.random(n) < 0.55), start + 3600, 0)
+        work = (rng.exponential(4.0, n) * DAY).astype(np.int64) + 1800
+        done = np.where(rng.random(n) < 0.8, np.maximum(created, start) + work, BIG)
+        u = rng.random(n)
+        gone = np.where(u < 0.03, created + 30 * DAY, BIG)  # archived (or deleted below)
+        gone_kind = np.where(u < 0.01, 3, 2).astype(np.int8)
+        rep = np.where(job >= 0, self.job_rep[np.maximum(job, 0)],
+                       self.contact_rep[np.maximum(contact, 0)])  # fmt: skip
+        rep = np.where(rng.random(n) < 0.1, -1, rep)
+        kind = rng.integers(0, 4, n).astype(np.int8)
+        priority = rng.choice(3, n, p=[0.6, 0.3, 0.1]).astype(np.int8)
+        (self.task_created, self.task_job, self.task_contact, self.task_start, self.task_end,
+         self.task_done_t, self.task_gone_t, self.task_gone_k, self.task_rep, self.task_kind,
+         self.task_priority) = self._by_time(created, job, contact.astype(np.int32), start, end,
+                                             done, gone, gone_kind, rep.astype(np.int16), kind,
+                                             priority)  # fmt: skip
 
     def _gen_activities(self, rng: np.random.Generator) -> None:
         """Status changes (not the first status unless configured), plain notes, and status

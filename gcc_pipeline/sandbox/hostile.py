@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .company import RESOURCES
 from .records import Hostile
 
 if TYPE_CHECKING:
@@ -105,6 +106,4 @@ def build_hostile(co: Company) -> dict[str, list[Hostile]]:
             )
         return out
 
-    return {"jobs": wrap(jobs), "payments": wrap(pays)} | {
-        r: [] for r in ("contacts", "workorders", "materialorders", "activities")
-    }
+    return {r: [] for r in RESOURCES} | {"jobs": wrap(jobs), "payments": wrap(pays)}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .company import Company
-from .records import ACT_NOTE, State, render
+from .records import ACT_NOTE, GENERATORS, State, render
 
 MAX_SIZE = 1000
 MAX_WINDOW = 10_000
@@ -139,13 +139,8 @@ def _payload_match(rec: Any, kind: str, field: str, spec: Any) -> bool:
 # ---------------------------------------------------------------- array-backed clauses
 def _job_link(co: Company, r: str, cand: np.ndarray) -> np.ndarray | None:
     """Job index each candidate links to (None when the resource has no job link)."""
-    arr = {
-        "payments": co.pay_job,
-        "workorders": co.wo_job,
-        "materialorders": co.mo_job,
-        "activities": co.act_job,
-    }.get(r)
-    return None if arr is None else arr[cand]
+    job = GENERATORS[r].job
+    return None if job is None else job(co)[cand]
 
 
 def _fast_mask(st: State, r: str, kind: str, field: str, spec: Any, cand: np.ndarray):
@@ -181,6 +176,8 @@ def _fast_mask(st: State, r: str, kind: str, field: str, spec: Any, cand: np.nda
             return mask
         if link is None:  # contacts relate to nothing
             return mask
+        if np.any(link < 0):  # a record without a job links its contact: read the payloads
+            return None
         mask |= np.isin(link, jobs)
         if field == "related.id":
             mask |= np.isin(co.job_contact[link], contacts) & (co.job_contact[link] >= 0)

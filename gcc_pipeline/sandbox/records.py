@@ -8,6 +8,7 @@ date_updated) are built lazily once per snapshot and then answered by bisection.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,24 +95,7 @@ class State:
         return got
 
     def _du(self, r: str) -> np.ndarray:
-        co, now = self.co, self.now
-
-        def later(base: np.ndarray, t: np.ndarray) -> np.ndarray:
-            return np.where((t > base) & (t <= now), t, base)
-
-        if r == "contacts":
-            return later(co.contact_created, co.contact_edit_t)
-        if r == "jobs":
-            return later(co.move_time[self.job_cur], co.job_edit_t)
-        if r == "payments":
-            return later(co.pay_created, co.pay_edit_t)
-        if r == "workorders":
-            return later(co.wo_created, co.wo_end)
-        if r == "materialorders":
-            return later(co.mo_created, co.mo_upd)
-        if r == "activities":
-            return co.act_created
-        raise KeyError(r)
+        return GENERATORS[r].updated(self)
 
     def visible(self, r: str) -> np.ndarray:
         key = (r, "visible")
@@ -155,14 +139,7 @@ def _static(co: Company, r: str, what: str) -> np.ndarray:
     cache = co.__dict__.setdefault("_static_cache", {})
     key = (r, what)
     if key not in cache:
-        base = {
-            "contacts": co.contact_created,
-            "jobs": co.job_created,
-            "payments": co.pay_created,
-            "workorders": co.wo_created,
-            "materialorders": co.mo_created,
-            "activities": co.act_created,
-        }[r]
+        base = GENERATORS[r].created(co)
         extra = [getattr(h, what) for h in co.hostile[r]]
         if extra:
             base = np.concatenate([base, np.array(extra, dtype=np.int64)])
@@ -418,25 +395,19 @@ def _payments(st: State, idx: np.ndarray) -> list[dict]:
     )
     out = []
     for i, created, du, j, cents, ek, et in cols:
-        h = mix(co._salt ^ (0x9A000000 + i))
+        h = _payment_hash(co, i)
         rec = _common(co, ctx, "payments", i, "payment", created, du, int(co.job_rep[j]))
         jref, related = _child_links(co, j)
         total = cents / 100
-        inv_jnid = co.jnid("invoices", j)
-        inv_no = j + 1
+        inv = int(co.inv_of_job[j])
+        inv_jnid = co.jnid("invoices", inv)
+        inv_no = inv + 1
         iref = _ref(inv_jnid, f"#{inv_no}", str(inv_no), "invoice")
         # The owners' shape: the invoice is in related; primary is the job (sometimes the invoice)
         rec["primary"] = iref if h % 5 == 0 else jref
         rec["related"] = [*related, iref]
         card = h & 0x100 != 0
-        credit = round(total * (2 + (h >> 12) % 14) / 100, 2) if (h >> 9) % 10 == 0 else 0.0
-        refund = (h >> 20) % 40
-        if refund == 0:  # a partial refund
-            refunded = round(min(total - credit, total * 0.1), 2)
-        elif refund == 1:  # the whole payment refunded
-            refunded = round(total - credit, 2)
-        else:
-            refunded = 0.0
+        credit, refunded = _payment_deductions(h, total)
         online = card and (h >> 24) % 3 != 0
         rec.update(
             {
@@ -469,6 +440,23 @@ def _payments(st: State, idx: np.ndarray) -> list[dict]:
                 rec["is_active"] = False
         out.append(rec)
     return out
+
+
+def _payment_deductions(h: int, total: float) -> tuple[float, float]:
+    """(credit, refunded_amount) of a payment of ``total`` dollars whose hash is ``h``."""
+    credit = round(total * (2 + (h >> 12) % 14) / 100, 2) if (h >> 9) % 10 == 0 else 0.0
+    refund = (h >> 20) % 40
+    if refund == 0:  # a partial refund
+        refunded = round(min(total - credit, total * 0.1), 2)
+    elif refund == 1:  # the whole payment refunded
+        refunded = round(total - credit, 2)
+    else:
+        refunded = 0.0
+    return credit, refunded
+
+
+def _payment_hash(co: Company, i: int) -> int:
+    return mix(co._salt ^ (0x9A000000 + i))
 
 
 def _items(h: int, budget_cents: int, n: int) -> list[tuple[float, int]]:
@@ -654,17 +642,250 @@ def _activities(st: State, idx: np.ndarray) -> list[dict]:
     return out
 
 
+def _invoice_paid(st: State, j: int) -> tuple[float, int]:
+    """(dollars paid, time of the latest payment) of job ``j``'s invoice at the state's clock:
+    its payments that count (arrived, not archived or deleted since), net of credits and refunds,
+    so the invoice's due agrees with the job's approved_invoice_total minus its revenue."""
+    co, now = st.co, st.now
+    paid, last = 0.0, 0
+    for p in co.pay_by_job[co.pay_job_off[j] : co.pay_job_off[j + 1]].tolist():
+        created = int(co.pay_created[p])
+        if created > now:
+            continue
+        et = int(co.pay_edit_t[p])
+        if co.pay_edit_k[p] > 0 and 0 < et <= now:
+            continue
+        total = int(co.pay_amount[p]) / 100
+        credit, refunded = _payment_deductions(_payment_hash(co, p), total)
+        paid += total - credit - refunded
+        last = max(last, created)
+    return round(paid, 2), last
+
+
+def _invoices(st: State, idx: np.ndarray) -> list[dict]:
+    from .company import INV_MAIN, INV_NO_JOB, INV_VOID
+
+    co, ctx, now = st.co, _ctx(st.co), st.now
+    cols = zip(
+        idx.tolist(),
+        co.inv_created[idx].tolist(),
+        st.du_all("invoices")[idx].tolist(),
+        co.inv_kind[idx].tolist(),
+        co.inv_job[idx].tolist(),
+        co.inv_contact[idx].tolist(),
+        co.inv_cents[idx].tolist(),
+        co.inv_terms[idx].tolist(),
+        co.inv_event_t[idx].tolist(),
+        co.inv_archive_t[idx].tolist(),
+        co.inv_rep[idx].tolist(),
+        strict=True,
+    )
+    out = []
+    for i, created, du, kind, j, ci, cents, terms, event, archive, rep in cols:
+        rec = _common(co, ctx, "invoices", i, "invoice", created, du, rep)
+        total = cents / 100
+        paid, changed, paid_at = 0.0, created, 0
+        status = (2, "Sent")
+        if kind == INV_MAIN:
+            paid, last = _invoice_paid(st, j)
+            changed = max(created, last)
+            if paid >= total:
+                status, paid_at = (4, "Paid"), last
+            elif paid > 0:
+                status = (3, "Partially Paid")
+        elif kind == INV_VOID:  # a draft the job's invoice replaced, then voided
+            # (a void keeps its due: the API says so)
+            status, changed = ((5, "Void"), event) if event <= now else ((1, "Draft"), created)
+        elif kind == INV_NO_JOB and event <= now:
+            paid, status, changed, paid_at = total, (4, "Paid"), event, event
+        related = [] if j < 0 else [_job_ref(co, j)]
+        if ci >= 0:
+            related.append(_contact_ref(co, ci))
+        rec.update(
+            {
+                "primary": related[0] if related else None,
+                "related": related,
+                "status": status[0],
+                "status_name": status[1],
+                "date_status_change": changed,
+                "date_invoice": created,
+                "date_due": created + terms,
+                "date_paid_in_full": paid_at,
+                "subtotal": total,
+                "tax": 0.0,
+                "total": total,
+                "total_paid": paid,
+                "due": round(total - paid, 2),
+                "items": [],
+                "payments": [],
+            }
+        )
+        if archive <= now:
+            rec["is_archived"] = True
+        out.append(rec)
+    return out
+
+
+ESTIMATE_STATUS = {0: (2, "Sent"), 1: (3, "Approved"), 2: (4, "Declined")}
+
+
+def _estimates(st: State, idx: np.ndarray) -> list[dict]:
+    co, ctx, now = st.co, _ctx(st.co), st.now
+    cols = zip(
+        idx.tolist(),
+        co.est_created[idx].tolist(),
+        st.du_all("estimates")[idx].tolist(),
+        co.est_job[idx].tolist(),
+        co.est_fate[idx].tolist(),
+        co.est_fate_t[idx].tolist(),
+        co.est_cents[idx].tolist(),
+        co.est_archive_t[idx].tolist(),
+        strict=True,
+    )
+    out = []
+    for i, created, du, j, fate, fate_t, cents, archive in cols:
+        rec = _common(co, ctx, "estimates", i, "estimate", created, du, int(co.job_rep[j]))
+        jref, related = _child_links(co, j)
+        decided = fate_t <= now
+        status = ESTIMATE_STATUS[fate if decided else 0]
+        total = cents / 100
+        rec.update(
+            {
+                "primary": jref,
+                "related": related,
+                "status": status[0],
+                "status_name": status[1],
+                "date_estimate": created,
+                "date_status_change": fate_t if decided else created,
+                "subtotal": total,
+                "tax": 0.0,
+                "total": total,
+                "items": [],
+            }
+        )
+        if archive <= now:
+            rec["is_archived"] = True
+        out.append(rec)
+    return out
+
+
+TASK_TYPES = ("Appointment", "Follow Up", "Inspection", "Phone Call")
+
+
+def _tasks(st: State, idx: np.ndarray) -> list[dict]:
+    co, ctx, now = st.co, _ctx(st.co), st.now
+    cols = zip(
+        idx.tolist(),
+        co.task_created[idx].tolist(),
+        st.du_all("tasks")[idx].tolist(),
+        co.task_job[idx].tolist(),
+        co.task_contact[idx].tolist(),
+        co.task_start[idx].tolist(),
+        co.task_end[idx].tolist(),
+        co.task_done_t[idx].tolist(),
+        co.task_gone_t[idx].tolist(),
+        co.task_gone_k[idx].tolist(),
+        co.task_rep[idx].tolist(),
+        co.task_kind[idx].tolist(),
+        co.task_priority[idx].tolist(),
+        strict=True,
+    )
+    out = []
+    for i, created, du, j, ci, start, end, done, gone, gone_k, rep, kind, prio in cols:
+        rec = _common(co, ctx, "tasks", i, "task", created, du, max(rep, 0))
+        del rec["sales_rep"], rec["sales_rep_name"]  # tasks are assigned through owners
+        if rep < 0:
+            rec["owners"] = []
+        related = [] if j < 0 else [_job_ref(co, j)]
+        if ci >= 0:
+            related.append(_contact_ref(co, ci))
+        about = related[0]["name"] if related else "office"
+        rec.update(
+            {
+                "primary": related[0] if related else None,
+                "related": related,
+                "title": f"{TASK_TYPES[kind]}: {about}",
+                "record_type": kind + 1,
+                "record_type_name": TASK_TYPES[kind],
+                "date_start": start,
+                "date_end": end,
+                "is_completed": done <= now,
+                "priority": prio,
+                "description": "",
+            }
+        )
+        if gone <= now:
+            rec["is_archived" if gone_k == 2 else "is_active"] = gone_k == 2
+        out.append(rec)
+    return out
+
+
 def _status_at(ctx: _Ctx, gsi: int, when: int, renamed_at: int) -> str:
     """A status's name as an activity logged at `when` spells it (the old name before a rename)."""
     old = ctx.old_name[gsi]
     return old if old is not None and when < renamed_at else ctx.status[gsi][1]
 
 
-_RENDER = {
-    "contacts": _contacts,
-    "jobs": _jobs,
-    "payments": _payments,
-    "workorders": _workorders,
-    "materialorders": _materialorders,
-    "activities": _activities,
-}
+def _later(now: int, base: np.ndarray, *events: np.ndarray) -> np.ndarray:
+    """date_updated: the latest of ``base`` and the ``events`` that happened by ``now``."""
+    out = base
+    for t in events:
+        out = np.where((t > out) & (t <= now), t, out)
+    return out
+
+
+def _invoices_updated(st: State) -> np.ndarray:
+    from .company import INV_MAIN
+
+    co, now = st.co, st.now
+    arrived = np.where(co.pay_created <= now, co.pay_created, 0)
+    edited = np.where((co.pay_edit_k > 0) & (co.pay_edit_t > 0) & (co.pay_edit_t <= now),
+                      co.pay_edit_t, 0)  # fmt: skip
+    per_job = np.zeros(co.n_jobs, dtype=np.int64)
+    np.maximum.at(per_job, co.pay_job, np.maximum(arrived, edited))
+    paid = np.where(co.inv_kind == INV_MAIN, per_job[np.maximum(co.inv_job, 0)], 0)
+    return _later(now, co.inv_created, paid, co.inv_event_t, co.inv_archive_t)
+
+
+@dataclass(frozen=True)
+class Generator:
+    """How the company serves one stream: its records' creation times, their date_updated at a
+    clock, their payloads, and (for fast link filters) the job each belongs to (-1: none)."""
+
+    created: Callable[[Company], np.ndarray]
+    updated: Callable[[State], np.ndarray]
+    render: Callable[[State, np.ndarray], list[dict]]
+    job: Callable[[Company], np.ndarray] | None = None
+
+
+# Every stream of the registry (streams.py) has its generator here; company.py draws the arrays.
+GENERATORS: dict[str, Generator] = {
+    "contacts": Generator(lambda co: co.contact_created,
+                          lambda st: _later(st.now, st.co.contact_created, st.co.contact_edit_t),
+                          _contacts),
+    "jobs": Generator(lambda co: co.job_created,
+                      lambda st: _later(st.now, st.co.move_time[st.job_cur], st.co.job_edit_t),
+                      _jobs),
+    "payments": Generator(lambda co: co.pay_created,
+                          lambda st: _later(st.now, st.co.pay_created, st.co.pay_edit_t),
+                          _payments, lambda co: co.pay_job),
+    "workorders": Generator(lambda co: co.wo_created,
+                            lambda st: _later(st.now, st.co.wo_created, st.co.wo_end),
+                            _workorders, lambda co: co.wo_job),
+    "materialorders": Generator(lambda co: co.mo_created,
+                                lambda st: _later(st.now, st.co.mo_created, st.co.mo_upd),
+                                _materialorders, lambda co: co.mo_job),
+    "invoices": Generator(lambda co: co.inv_created, _invoices_updated, _invoices,
+                          lambda co: co.inv_job),
+    "estimates": Generator(lambda co: co.est_created,
+                           lambda st: _later(st.now, st.co.est_created, st.co.est_fate_t,
+                                             st.co.est_archive_t),
+                           _estimates, lambda co: co.est_job),
+    "tasks": Generator(lambda co: co.task_created,
+                       lambda st: _later(st.now, st.co.task_created, st.co.task_done_t,
+                                         st.co.task_gone_t),
+                       _tasks, lambda co: co.task_job),
+    "activities": Generator(lambda co: co.act_created, lambda st: st.co.act_created,
+                            _activities, lambda co: co.act_job),
+}  # fmt: skip
+_RENDER = {r: g.render for r, g in GENERATORS.items()}

@@ -1,0 +1,13 @@
+-- Sales: the estimate funnel for jobs whose first estimate was sent in a range of months, sent -> approved -> declined with their values, approval rate and average days to approval, by rep and job type. Filters (NULL = all): job type, rep.
+SELECT sales_rep_id, sales_rep_name, record_type_name, sum(sent) AS sent,
+       sum(sent_value) AS sent_value, sum(approved) AS approved,
+       sum(approved_value) AS approved_value, sum(declined) AS declined,
+       sum(declined_value) AS declined_value, sum(open) AS open,
+       round(sum(approved)::numeric / nullif(sum(sent), 0), 4) AS approval_rate,
+       round(sum(days_to_approval_total) / nullif(sum(approved), 0), 2) AS avg_days_to_approval
+FROM analytics.estimate_funnel
+WHERE sent_month BETWEEN %(month_from)s AND %(month_to)s
+  AND (%(record_type)s::text IS NULL OR record_type_name = %(record_type)s)
+  AND (%(sales_rep_id)s::text IS NULL OR sales_rep_id = %(sales_rep_id)s)
+GROUP BY sales_rep_id, sales_rep_name, record_type_name
+ORDER BY approved_value DESC, sales_rep_id, record_type_name

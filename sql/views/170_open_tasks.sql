@@ -1,0 +1,32 @@
+-- analytics.open_tasks: open tasks per assignee and due day. Open = active, not archived, not
+-- completed, not a test record (its job, else its contact). due_day = date_end, else
+-- date_start, in the account time zone (NULL: the task has neither). Overdue is decided by the
+-- dashboard query against today (due_day before today), so the view never goes stale.
+--   assignee_id = the task's first owner, else '(unassigned)'
+DROP MATERIALIZED VIEW IF EXISTS analytics.open_tasks CASCADE;
+CREATE MATERIALIZED VIEW analytics.open_tasks AS
+WITH tz AS (
+    SELECT coalesce((SELECT value FROM gcc_settings WHERE key = 'timezone'), 'UTC') AS name
+)
+SELECT coalesce(t.assignee_id, '(unassigned)') AS assignee_id,
+       coalesce(sr.name, t.assignee_id, '(unassigned)') AS assignee_name,
+       (coalesce(t.date_end, t.date_start) AT TIME ZONE tz.name)::date AS due_day,
+       count(*)::integer AS tasks,
+       count(*) FILTER (WHERE t.priority >= 2)::integer AS high_priority
+FROM tasks t
+CROSS JOIN tz
+LEFT JOIN jobs j ON j.id = t.job_id
+LEFT JOIN contacts c ON c.id = t.contact_id
+LEFT JOIN sales_reps sr ON sr.id = t.assignee_id
+WHERE t.is_active IS NOT FALSE AND t.is_archived IS NOT TRUE AND NOT t.is_completed
+  AND NOT coalesce(j.is_test, c.is_test, false)
+GROUP BY 1, 2, 3
+WITH DATA;
+CREATE UNIQUE INDEX open_tasks_key ON analytics.open_tasks (assignee_id, due_day);
+COMMENT ON MATERIALIZED VIEW analytics.open_tasks IS
+    'Open tasks (active, not archived, not completed, not a test record) per assignee and due day: open and overdue tasks per assignee.';
+COMMENT ON COLUMN analytics.open_tasks.assignee_id IS 'The task''s first owner, else (unassigned).';
+COMMENT ON COLUMN analytics.open_tasks.assignee_name IS 'The assignee''s name from account/users, else the id.';
+COMMENT ON COLUMN analytics.open_tasks.due_day IS 'date_end, else date_start, in the account time zone; NULL when the task has neither (never overdue).';
+COMMENT ON COLUMN analytics.open_tasks.tasks IS 'Open tasks of the assignee due that day.';
+COMMENT ON COLUMN analytics.open_tasks.high_priority IS 'Of those, with priority 2 or more.';
