@@ -60,7 +60,6 @@ def _this_minute() -> datetime:
 
 
 @dataclass(frozen=True)
-@dataclass(frozen=True)
 class Changes:
     """Records of one resource a clock move created or changed, in the state that holds them."""
 
@@ -72,6 +71,7 @@ class Changes:
         return records.render(self.state, resource, self.indices)
 
 
+@dataclass(frozen=True)
 class CompanyConfig:
     """Size and shape of the company; same config (incl. anchor) => byte-identical records."""
 

@@ -42,14 +42,19 @@ def serve(host: str, port: int, secret: str, warehouse_url: str) -> None:
 
 def _webhook(args: argparse.Namespace) -> int:
     from gcc_pipeline.environment import prepare
+    from gcc_pipeline.warehouse.migrate import verify_current
 
     secret = require_secret()  # before anything starts: one line
     settings = load_settings()
     host = args.host or settings.webhook_host
     port = args.port or settings.webhook_port
-    env = prepare(announce=say)
+    url = settings.warehouse_url  # set by a parent `gcc dev`
+    if url:
+        verify_current(url)
+    else:
+        url = prepare(announce=say).target.warehouse_url
     say(f"webhook receiver: POST http://{host}:{port}{PATH} (header {SECRET_HEADER})")
-    serve(host, port, secret, env.target.warehouse_url)
+    serve(host, port, secret, url)
     return 0
 
 
