@@ -260,7 +260,7 @@ def test_webhooks_survive_a_killed_receiver_and_the_run_equals_a_fresh_load(
             cur.execute("SELECT id, status_name FROM jobs")
             assert dict(cur.fetchall()) == api
             cur.execute(  # the view the dashboards read was refreshed in the same run
-                "SELECT count(*) FROM analytics.jobs_current v JOIN jobs j USING (id) "
+                "SELECT count(*) FROM analytics.jobs_current v JOIN jobs j ON j.id = v.job_id "
                 "WHERE v.status_name IS DISTINCT FROM j.status_name"
             )
             assert cur.fetchone()[0] == 0

@@ -345,7 +345,7 @@ def _finish_webhooks(
 def _log_plans(context: AssetExecutionContext, plans: Sequence[StreamPlan]) -> None:
     lines = [
         f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
-        + ("" if p.windows else " (nothing to fetch)")
+        + ("" if p.windows or p.reason.startswith("webhooks") else " (nothing to fetch)")
         for p in plans
     ]
     context.log.info(f"fetching {len(plans)} stream(s)\n" + "\n".join(lines))
@@ -355,7 +355,10 @@ def _log_results(context: AssetExecutionContext, results: Sequence[StreamResult]
     lines = []
     for r in results:
         by_id = (
-            f", {r.referenced_fetched} of them by id (referenced by other rows)" if r.by_id else ""
+            f", {r.referenced_fetched} of them by id (named by webhooks or referenced by other "
+            "rows)"
+            if r.by_id
+            else ""
         )
         lines.append(
             f"{r.plan.stream.name}: {r.stats.describe()} "
