@@ -282,3 +282,28 @@ def test_webhooks_survive_a_killed_receiver_and_the_run_equals_a_fresh_load(
         assert secret_in_database(conn) == 0
         conn.close()
     assert SECRET not in log.read_text()
+
+
+def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_it(
+    warehouse_url: str, db
+) -> None:
+    with sandbox(jobs=20, seed=5) as server:
+        alive = next(iter(server.company.records("contacts")))["jnid"]
+        with db.cursor() as cur:  # rows landed earlier whose records the API has since lost
+            cur.execute(
+                "INSERT INTO contacts (id, display_name, is_active) VALUES "
+                "('cgone1', 'Hard deleted', true), ('cgone2', 'Not said deleted', true)"
+            )
+        with receiver(warehouse_url) as url:
+            for jnid, event in (("cgone1", "deleted"), ("cgone2", "modified"), (alive, "deleted")):
+                body = {"jnid": jnid, "type": "contact"}
+                assert post(f"{url}?event={event}", body).status_code == 200
+
+        instance = dg.DagsterInstance.ephemeral()
+        (request,) = run_request(instance, warehouse_url, None).run_requests
+        assert webhook_run(server, warehouse_url, instance, request).success
+
+    with db.cursor() as cur:
+        cur.execute("SELECT id, is_active FROM contacts WHERE id IN ('cgone1', 'cgone2', %s)",
+                    (alive,))  # fmt: skip
+        assert dict(cur.fetchall()) == {"cgone1": False, "cgone2": True, alive: True}
