@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -25,10 +26,13 @@ import pytest
 import requests
 import uvicorn
 
+from gcc_pipeline import clock
 from gcc_pipeline.definitions import defs
 from gcc_pipeline.partitions import latest_key
+from gcc_pipeline.sandbox import start_sandbox
+from gcc_pipeline.sandbox.clock import LiveClock
 from gcc_pipeline.sandbox.company import RESOURCES
-from gcc_pipeline.sandbox.webhooks import deliveries
+from gcc_pipeline.sandbox.webhooks import WebhookSender, deliveries
 from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline.webhooks.app import MAX_BODY, PATH, build_app
@@ -307,3 +311,37 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
         cur.execute("SELECT id, is_active FROM contacts WHERE id IN ('cgone1', 'cgone2', %s)",
                     (alive,))  # fmt: skip
         assert dict(cur.fetchall()) == {"cgone1": False, "cgone2": True, alive: True}
+
+
+def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
+    warehouse_url: str, db
+) -> None:
+    born = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    server = start_sandbox(jobs=60, seed=3, api_key="live-key", anchor=born, future_days=30)
+    live = LiveClock(server.company, tick_seconds=0.05)
+    try:
+        with receiver(warehouse_url) as url:
+            sender = WebhookSender(url, SECRET)
+            live.on_change = sender.send
+            with clock.pinned(born):
+                live.start()
+            with clock.pinned(born + timedelta(days=5)) as later:
+                deadline = time.monotonic() + 30
+                while server.company.now < later.timestamp():
+                    assert time.monotonic() < deadline, "the company never caught up"
+                    time.sleep(0.05)  # ok: polling with a deadline
+                live.stop(wait=30)  # the last tick's webhooks posted
+    finally:
+        live.stop()
+        server.stop()
+
+    assert sender.sent > 0 and sender.failed == 0
+    assert SECRET not in repr(sender)
+    with db.cursor() as cur:
+        cur.execute(
+            "SELECT entity_type, event, count(*) FROM jobnimbus_webhook_events GROUP BY 1, 2"
+        )
+        seen = {(t, e): n for t, e, n in cur.fetchall()}
+    assert {t for t, _ in seen} <= {"contact", "job", "workorder", "materialorder", "activity"}
+    assert ("job", "modified") in seen and ("activity", "created") in seen
+    assert sum(seen.values()) <= sender.sent  # deliveries sent twice are stored once

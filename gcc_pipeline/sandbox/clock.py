@@ -35,8 +35,11 @@ class LiveClock:
         if not self._thread.is_alive():
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> None:
+        """Stop ticking; `wait` seconds at most for a tick in progress (its webhooks) to end."""
         self._stop.set()
+        if wait and self._thread.is_alive():
+            self._thread.join(wait)
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds):
