@@ -37,6 +37,7 @@ from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline.webhooks.app import MAX_BODY, PATH, build_app
 from gcc_pipeline.webhooks.sensor import jobnimbus_webhook_sensor
+from gcc_pipeline.webhooks.storage import mark_processed, store, understand
 from gcc_pipeline_tests.conftest import clean_environment, create_database, drop_database
 from gcc_pipeline_tests.pipeline import full_backfill, resources, sandbox
 from gcc_pipeline_tests.warehouse_state import table_checksums
@@ -345,3 +346,27 @@ def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
     assert {t for t, _ in seen} <= {"contact", "job", "workorder", "materialorder", "activity"}
     assert ("job", "modified") in seen and ("activity", "created") in seen
     assert sum(seen.values()) <= sender.sent  # deliveries sent twice are stored once
+
+
+def test_the_sensor_asks_one_run_for_what_is_pending_failed_runs_included(
+    warehouse_url: str, db
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    nothing = run_request(instance, warehouse_url, None)
+    assert not nothing.run_requests and nothing.cursor == "0"
+    for i in range(3):
+        store(db, understand({"jnid": f"j{i}", "type": "job"}, type_hint=None, event_hint=None))
+
+    (first,) = run_request(instance, warehouse_url, nothing.cursor).run_requests
+    assert first.run_key == "webhooks-1-3"
+    assert first.run_config["ops"]["jobnimbus"]["config"] == {
+        "webhooks_after": 0,
+        "webhooks_through": 3,
+    }
+    # That run failed after processing nothing: the next arrival takes its events again, once.
+    store(db, understand({"jnid": "j3", "type": "job"}, type_hint=None, event_hint="deleted"))
+    (again,) = run_request(instance, warehouse_url, "3").run_requests
+    assert again.run_key == "webhooks-1-4"
+    mark_processed(db, 0, 4, "a-run")
+    done = run_request(instance, warehouse_url, "4")
+    assert not done.run_requests and done.cursor == "4"

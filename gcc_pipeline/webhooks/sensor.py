@@ -1,9 +1,11 @@
-"""The webhook sensor: every few seconds, one run for whatever webhooks arrived after its cursor.
+"""The webhook sensor: every few seconds, one run for whatever webhooks are pending.
 
 Bursts coalesce: while a webhook run is queued or running no other is requested, and the next
-one covers everything that arrived meanwhile (its range of event ids is its run key). The cursor
-is the last event id handed to a run, kept by Dagster; a run that fails leaves its events
-pending, and the poll (change sensor, hourly schedule) covers their records anyway.
+one covers everything that arrived meanwhile. A run covers the events from the oldest still
+pending to the newest (that range is its run key), so the events of a run that failed (the
+daemon restarted, the API was down) are taken again with the next arrivals; Dagster never
+launches one run key twice, so a failure does not repeat every tick. The poll (change sensor,
+hourly schedule) covers those records anyway. The cursor is the newest event handed to a run.
 """
 
 from dagster import (
@@ -42,32 +44,27 @@ def webhook_request(after: int, through: int) -> RunRequest:
     job=webhook_job,
     minimum_interval_seconds=INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Requests one webhook_job run for the JobNimbus webhooks received since its "
-    "cursor (an event id), unless a webhook run is already queued or running: bursts coalesce.",
+    description="Requests one webhook_job run for the JobNimbus webhooks pending (received, not "
+    "yet processed), unless a webhook run is already queued or running: bursts coalesce.",
 )
 def jobnimbus_webhook_sensor(
     context: SensorEvaluationContext, warehouse: WarehouseResource
 ) -> SensorResult:
     with warehouse.connection() as conn:
-        if context.cursor:
-            after = int(context.cursor)
-        else:  # first tick: from the oldest event still pending (none: from the newest)
-            first = pending(conn, 0)
-            if not first.count:
-                return SensorResult(cursor=str(first.newest or 0), skip_reason="nothing pending")
-            after = first.oldest_pending - 1
-        found = pending(conn, after)
-    if not found.newest:
-        return SensorResult(cursor=str(after), skip_reason=f"no webhook after event {after}")
+        found = pending(conn)
+    cursor = context.cursor or "0"
+    if not found.count or found.oldest_pending is None or found.newest is None:
+        return SensorResult(cursor=str(found.newest or 0), skip_reason="no webhook pending")
     running = context.instance.get_run_records(
         RunsFilter(job_name=webhook_job.name, statuses=ACTIVE), limit=1
     )
     if running:
         return SensorResult(
-            cursor=str(after),
-            skip_reason=f"{found.newest - after} event(s) wait for run "
+            cursor=cursor,
+            skip_reason=f"{found.count} webhook(s) wait for run "
             f"{running[0].dagster_run.run_id[:8]}",
         )
+    after = found.oldest_pending - 1
     return SensorResult(
         run_requests=[webhook_request(after, found.newest)], cursor=str(found.newest)
     )

@@ -99,14 +99,14 @@ def store(conn: Any, delivery: Delivery) -> bool:
 
 @dataclass(frozen=True)
 class Pending:
-    newest: int | None  # the newest event's id after the cursor
-    oldest_pending: int | None
+    newest: int | None  # the newest event's id
+    oldest_pending: int | None  # the oldest not processed yet
     count: int
 
 
-def pending(conn: Any, after: int) -> Pending:
+def pending(conn: Any) -> Pending:
     with conn, conn.cursor() as cur:
-        cur.execute(query("webhook_pending"), {"after": after})
+        cur.execute(query("webhook_pending"))
         return Pending(*cur.fetchone())
 
 
