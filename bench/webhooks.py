@@ -2,7 +2,7 @@
 `jobs` and `analytics.jobs_current`, a burst of 1,000 webhooks, and the receiver's latency at a
 steady 100 requests a second.
 
-`python -m bench.webhooks [--jobs 1000] [--moves 60]`. The bench serves a sandbox company of its
+`python -m bench.webhooks [--jobs 2000] [--moves 60]`. The bench serves a sandbox company of its
 own (anchored some days ago, its clock moved by the bench, never past the wall clock), loads it
 with `gcc run`, then starts `gcc dev` on it with JOBNIMBUS_WEBHOOK_SECRET set (UI, daemon,
 sensors and the receiver) and posts, for each change it makes the company, the webhooks a
@@ -37,7 +37,7 @@ from gcc_pipeline.sandbox.webhooks import SECRET_HEADER, deliveries
 
 SECRET = "bench-webhook-secret-3c1d"
 PATH = "/webhooks/jobnimbus"
-STEP_MINUTES = 30  # company time per move of its clock
+STEP_MINUTES = 180  # company time per move of its clock (a few status moves each)
 STEP_SECONDS = 1.0  # wall time between moves
 
 
@@ -276,7 +276,7 @@ def environment(jobs: int, days_back: int) -> Iterator[tuple[object, dict[str, s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=2000)  # gcc dev's sandbox size
     parser.add_argument("--moves", type=int, default=60)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0)
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     figures: dict[str, object] = {"jobs": args.jobs}
-    with environment(args.jobs, days_back=20) as (server, env, home):
+    with environment(args.jobs, days_back=30) as (server, env, home):
         company = server.company
         log(f"sandbox: {args.jobs} jobs at {server.base_url}; loading it with gcc run")
         first = run_child([sys.executable, "-m", "gcc_pipeline.cli", "run"], env, timeout=1800)
