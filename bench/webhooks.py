@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -272,6 +273,7 @@ def environment(jobs: int, days_back: int) -> Iterator[tuple[object, dict[str, s
     finally:
         run_child([sys.executable, "-m", "gcc_pipeline.cli", "db", "stop"], env, timeout=120)
         server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
