@@ -127,8 +127,9 @@ def _dev(args: argparse.Namespace) -> int:
             "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
         }
     )
-    receiver = _start_receiver(env, server)
+    receiver = None
     try:
+        receiver = _start_receiver(env, server)
         process = subprocess.Popen(
             # cwd: DAGSTER_HOME, so Dagster finds no second dagster.yaml to warn about
             command, cwd=home, env=environment, start_new_session=True,

@@ -370,3 +370,17 @@ def test_the_sensor_asks_one_run_for_what_is_pending_failed_runs_included(
     mark_processed(db, 0, 4, "a-run")
     done = run_request(instance, warehouse_url, "4")
     assert not done.run_requests and done.cursor == "4"
+
+
+def test_without_the_database_nothing_is_acknowledged(
+    pg_server_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = create_database(pg_server_url)
+    migrate(url)
+    with receiver(url) as hook:
+        assert post(hook, JOB).status_code == 200
+        drop_database(pg_server_url, url)  # the warehouse goes away (a restart, a blip)
+        answer = post(hook, {**JOB, "status_name": "Sold"})
+    assert answer.status_code == 503  # not acknowledged: the sender may retry, the poll will
+    assert "retry" in answer.json()["message"]
+    assert SECRET not in answer.text and SECRET not in caplog.text

@@ -4,8 +4,8 @@ committed to PostgreSQL, so an acknowledged webhook survives a receiver restart.
 JobNimbus does not sign webhooks: the automation sends a shared secret in the `X-JN-Secret`
 header (the seed's name, so existing automations keep working), compared in constant time with
 JOBNIMBUS_WEBHOOK_SECRET. The secret is never logged, stored or echoed: the access log is ours
-(method, path, status, milliseconds; never headers or the query string) and errors answer a fixed
-text.
+(method, path, status, milliseconds; never headers or the query string; deliveries stored at
+DEBUG, refusals at INFO) and errors answer a fixed text.
 """
 
 import hmac
@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gcc_pipeline.settings import ConfigError
 from gcc_pipeline.warehouse.pool import borrowed
 from gcc_pipeline.webhooks.storage import store, understand
 
@@ -84,7 +85,7 @@ def build_app(
         )
         try:
             new = await run_in_threadpool(commit, delivery)
-        except psycopg2.Error as exc:
+        except (psycopg2.Error, ConfigError) as exc:  # ConfigError: connect's own (no server)
             # Not acknowledged: the sender may retry, and the poll catches up anyway.
             log.warning("webhook not stored (database: %s)", type(exc).__name__)
             return _answer(503, "not stored: the warehouse is unavailable; retry later")
@@ -106,7 +107,9 @@ def build_app(
         except Exception as exc:  # a fixed answer, never a traceback or the request's headers
             log.error("webhook receiver error: %s", type(exc).__name__)
             response = _answer(500, "internal error")
-        log.info(
+        # Refusals always; deliveries stored only at DEBUG (a living sandbox posts many).
+        log.log(
+            logging.DEBUG if response.status_code < 300 else logging.INFO,
             "%s %s %d %.1f ms",
             request.method,
             request.url.path[:100],
