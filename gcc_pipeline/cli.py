@@ -9,6 +9,7 @@ from gcc_pipeline import run_command
 from gcc_pipeline.sandbox import command as sandbox_command
 from gcc_pipeline.say import say
 from gcc_pipeline.settings import ConfigError, load_settings
+from gcc_pipeline.webhooks import server as webhook_server
 
 
 def _db_url(args: argparse.Namespace) -> int:
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox_command.add_parser(verbs)
     run_command.add_parser(verbs)
+    webhook_server.add_parser(verbs)
     return parser
 
 

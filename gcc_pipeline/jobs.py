@@ -34,4 +34,13 @@ reconciliation_job = define_asset_job(
     "mark what disappeared.",
 )
 
-JOBS = [sync_job, ingest_job, reconciliation_job]
+# What the webhook sensor launches: the records the pending webhooks name, fetched by id, then
+# history and the views they feed (only the views whose inputs changed are refreshed).
+webhook_job = define_asset_job(
+    "webhook_job",
+    selection=ALL_BUT_RECONCILIATION,
+    description="Fetch the records that received JobNimbus webhooks name (by id, from the API), "
+    "land them, extend the status history and refresh the views they feed.",
+)
+
+JOBS = [sync_job, ingest_job, reconciliation_job, webhook_job]

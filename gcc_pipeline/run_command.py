@@ -127,16 +127,75 @@ def _dev(args: argparse.Namespace) -> int:
             "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
         }
     )
-    process = subprocess.Popen(
-        # cwd: DAGSTER_HOME, so Dagster finds no second dagster.yaml to warn about
-        command, cwd=home, env=environment, start_new_session=True,
-        preexec_fn=_default_stop_signals,
-    )  # fmt: skip
+    receiver = None
     try:
+        receiver = _start_receiver(env, server)
+        process = subprocess.Popen(
+            # cwd: DAGSTER_HOME, so Dagster finds no second dagster.yaml to warn about
+            command, cwd=home, env=environment, start_new_session=True,
+            preexec_fn=_default_stop_signals,
+        )  # fmt: skip
         return _supervise(process)
     finally:
+        if receiver is not None:
+            _stop_receiver(receiver)
         if server is not None:
             server.stop()
+
+
+#: How long the webhook receiver gets to start answering, and to stop.
+RECEIVER_START_SECONDS = 20.0
+RECEIVER_STOP_SECONDS = 5.0
+
+
+def _start_receiver(env: Environment, server: Any) -> subprocess.Popen | None:
+    """`gcc webhook` beside `dagster dev` when JOBNIMBUS_WEBHOOK_SECRET is set; with the
+    built-in sandbox, the living company then posts a webhook for each change it makes."""
+    import requests
+
+    from gcc_pipeline.settings import webhook_secret
+    from gcc_pipeline.webhooks.app import PATH
+
+    secret = webhook_secret()
+    if not secret:
+        say("webhooks: JOBNIMBUS_WEBHOOK_SECRET is not set, so no receiver (the poll keeps up)")
+        return None
+    settings = env.settings
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "gcc_pipeline.cli", "webhook"], env=child_environment({}),
+        start_new_session=True, preexec_fn=_default_stop_signals,
+    )  # fmt: skip
+    base = f"http://{settings.webhook_host}:{settings.webhook_port}"
+    deadline = time.monotonic() + RECEIVER_START_SECONDS
+    while time.monotonic() < deadline and receiver.poll() is None:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{base}/health", timeout=1).ok:
+                break
+        time.sleep(0.2)
+    else:
+        _stop_receiver(receiver)
+        raise ConfigError(f"the webhook receiver did not start on {base} (is the port taken?)")
+    clock = getattr(server, "clock", None)
+    if clock is not None:
+        from gcc_pipeline.sandbox.webhooks import WebhookSender
+
+        clock.on_change = WebhookSender(base + PATH, secret).send
+        say(f"webhooks: receiving at {base}{PATH}; the sandbox posts one per change it makes")
+    else:
+        say(f"webhooks: receiving at {base}{PATH}")
+    return receiver
+
+
+def _stop_receiver(receiver: subprocess.Popen) -> None:
+    """SIGTERM (uvicorn finishes the requests in flight), then SIGKILL: a stop always ends."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(receiver.pid, sig)
+        try:
+            receiver.wait(timeout=RECEIVER_STOP_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 #: How long `dagster dev` gets to shut its webserver, daemon and code server down after Ctrl-C

@@ -23,6 +23,7 @@ from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.schedules import incremental_request
 from gcc_pipeline.streams import STREAMS
 from gcc_pipeline.warehouse.resource import WarehouseResource
+from gcc_pipeline.webhooks.sensor import jobnimbus_webhook_sensor
 
 # Re-ask a little before the cursor: a record saved while the last tick ran is not missed.
 CURSOR_SAFETY = timedelta(minutes=2)
@@ -84,4 +85,9 @@ analytics_automation = AutomationConditionSensorDefinition(
     default_status=DefaultSensorStatus.RUNNING,
 )
 
-SENSORS = [jobnimbus_change_sensor, run_failure_recorder, analytics_automation]
+SENSORS = [
+    jobnimbus_change_sensor,
+    jobnimbus_webhook_sensor,
+    run_failure_recorder,
+    analytics_automation,
+]

@@ -58,6 +58,8 @@ class Settings:
     sandbox: SandboxSettings
     warehouse_url: str | None = field(repr=False)  # resolved by a parent `gcc` process
     dagster_storage_url: str | None = field(repr=False)
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 3001
     reader_role: str = "gcc_reader"
 
     @property
@@ -199,6 +201,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         warehouse_url=env.get(WAREHOUSE_URL_ENV) or None,
         dagster_storage_url=env.get(DAGSTER_STORAGE_URL_ENV) or None,
         reader_role=(env.get("GCC_READER_ROLE") or "gcc_reader").strip(),
+        webhook_host=(env.get("GCC_WEBHOOK_HOST") or "127.0.0.1").strip(),
+        webhook_port=_int(env, "GCC_WEBHOOK_PORT", 3001, minimum=1),
     )
 
 
@@ -207,6 +211,14 @@ def reader_password(environ: Mapping[str, str] | None = None) -> str | None:
     unset (a password is then generated and shown once)."""
     env = os.environ if environ is None else environ
     return env.get("GCC_READER_PASSWORD") or None
+
+
+def webhook_secret(environ: Mapping[str, str] | None = None) -> str | None:
+    """JOBNIMBUS_WEBHOOK_SECRET (the header X-JN-Secret's value), read only by the webhook
+    receiver and the sandbox that posts webhooks; never kept in Settings, so it cannot reach a
+    repr, a log or run metadata. None when unset: the receiver then refuses to start."""
+    env = os.environ if environ is None else environ
+    return env.get("JOBNIMBUS_WEBHOOK_SECRET") or None
 
 
 def export(variables: Mapping[str, str]) -> None:

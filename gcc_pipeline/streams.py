@@ -130,6 +130,7 @@ DERIVED_TABLES: tuple[Table, ...] = (
 PRIVATE_TABLES = (
     "jobnimbus_raw_events", "jobnimbus_quarantine", "jobnimbus_ingestion_log",
     "jobnimbus_sync_state", "gcc_cursors", "gcc_run_failures", "gcc_schema_migrations",
+    "jobnimbus_webhook_events",
 )  # fmt: skip
 
 

@@ -50,7 +50,10 @@ from gcc_pipeline.sync.load import Load, StreamResult
 from gcc_pipeline.sync.plan import StreamPlan, by_count, plan_stream
 from gcc_pipeline.sync.state import read_states
 from gcc_pipeline.warehouse.landing import LandingStats
+from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
+from gcc_pipeline.webhooks import run as webhook_run
+from gcc_pipeline.webhooks.storage import mark_processed
 
 RAW_EVENTS = "jobnimbus_raw_events"
 EXTRA_DEPS = {"jobs": ["workflow_status_lookup"]}  # the stage lookup jobs are staged with
@@ -65,6 +68,10 @@ class IngestConfig(Config):
     # Where streams' records begin, when whoever launched the run asked already (`gcc run`):
     # stream -> ISO time of its oldest record, '' for none. Other streams are asked here.
     oldest: dict[str, str] = {}
+    # A webhook run (the webhook sensor's): the records named by the received webhooks with ids
+    # in (webhooks_after, webhooks_through], fetched by id instead of windows; no mark moves.
+    webhooks_after: int = 0
+    webhooks_through: int = 0
 
 
 def _specs() -> list[AssetSpec]:
@@ -288,10 +295,56 @@ def _changed(results: Sequence[StreamResult]) -> set[str]:
     return changed
 
 
+def _webhook_plan(
+    context: AssetExecutionContext,
+    config: IngestConfig,
+    streams: Sequence[Stream],
+    warehouse: WarehouseResource,
+) -> webhook_run.WebhookPlan | None:
+    """A webhook run's plan: the records its range of received webhooks names; None otherwise."""
+    if config.webhooks_through <= config.webhooks_after:
+        return None
+    with warehouse.connection() as conn:
+        return webhook_run.plan(
+            conn, streams, after=config.webhooks_after, through=config.webhooks_through,
+            now=clock.now(), partition_key=context.partition_keys[-1],
+        )  # fmt: skip
+
+
+def _finish_webhooks(
+    context: AssetExecutionContext,
+    config: IngestConfig,
+    streams: Sequence[Stream],
+    warehouse: WarehouseResource,
+    load: Load,
+    hooks: webhook_run.WebhookPlan,
+) -> None:
+    """After the named records landed: those a deleted-record webhook named and the API no
+    longer lists marked inactive, then the range's events marked processed."""
+    gone = {
+        name: [i for i in ids if i not in load.seen.get(name, set())]
+        for name, ids in hooks.deleted.items()
+    }
+    run_id = context.run.run_id
+    with warehouse.connection() as conn:
+        changed = webhook_run.mark_gone(conn, streams, gone)
+        if changed:
+            with conn, conn.cursor() as cur:
+                cur.execute(query("mark_changed"), {"tables": changed, "run_id": run_id})
+        done = mark_processed(conn, config.webhooks_after, config.webhooks_through, run_id)
+    marked = sum(len(v) for v in gone.values())
+    ignored = ", ".join(f"{k}: {n}" for k, n in sorted(hooks.ignored.items()))
+    context.log.info(
+        f"webhooks {config.webhooks_after + 1}..{config.webhooks_through}: {done} events "
+        f"processed, {hooks.records} records named, {marked} marked gone"
+        + (f"; types no stream copies: {ignored}" if ignored else "")
+    )
+
+
 def _log_plans(context: AssetExecutionContext, plans: Sequence[StreamPlan]) -> None:
     lines = [
         f"{p.stream.name}: {len(p.windows)} window(s), {p.reason}"
-        + ("" if p.windows else " (nothing to fetch)")
+        + ("" if p.windows or p.reason.startswith("webhooks") else " (nothing to fetch)")
         for p in plans
     ]
     context.log.info(f"fetching {len(plans)} stream(s)\n" + "\n".join(lines))
@@ -301,7 +354,10 @@ def _log_results(context: AssetExecutionContext, results: Sequence[StreamResult]
     lines = []
     for r in results:
         by_id = (
-            f", {r.referenced_fetched} of them by id (referenced by other rows)" if r.by_id else ""
+            f", {r.referenced_fetched} of them by id (named by webhooks or referenced by other "
+            "rows)"
+            if r.by_id
+            else ""
         )
         lines.append(
             f"{r.plan.stream.name}: {r.stats.describe()} "
@@ -337,16 +393,23 @@ with beta_parameters():
         landed: dict[str, StreamResult] = {}
         if streams:
             try:
-                plans = _plans(context, config, streams, jobnimbus, warehouse, account)
+                hooks = _webhook_plan(context, config, streams, warehouse)
+                if hooks is None:
+                    plans = _plans(context, config, streams, jobnimbus, warehouse, account)
+                else:
+                    plans = hooks.plans
                 _log_plans(context, plans)
                 load = Load(
                     plans, jobnimbus=jobnimbus, connection=warehouse.connection,
                     months=MonthIndex(context.partition_keys).key,
                     run_id=context.run.run_id, floor=_floor(account),
+                    named=hooks.named if hooks else None,
                 )  # fmt: skip
                 for result in load.run():
                     landed[result.plan.stream.name] = result
                 _log_results(context, list(landed.values()))
+                if hooks is not None:
+                    _finish_webhooks(context, config, streams, warehouse, load, hooks)
             except (AuthError, NotFoundError) as exc:
                 raise Failure(str(exc), allow_retries=False) from None
         with warehouse.connection() as conn:

@@ -312,6 +312,35 @@ class JobNimbusClient:
                     self._bump(listing.name, "records")
                     yield record
 
+    def fetch_linked(
+        self, listing: Listing, field: str, ids: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """The records whose `field` (such as `primary.id`) is one of `ids`: the status changes
+        of jobs a webhook named. A `terms` filter per 100 ids, paged by offset (a job has tens
+        of status changes, never thousands); each record once."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        seen: set[str] = set()
+        size = self.page_size
+        for start in range(0, len(wanted), IDS_PER_REQUEST):
+            batch = wanted[start : start + IDS_PER_REQUEST]
+            offset = 0
+            while True:
+                params = self._list_params(listing, None, None, offset=offset, size=size)
+                must = json.loads(params.get("filter", '{"must": []}'))["must"]
+                must.append({"terms": {field: batch}})
+                params["filter"] = json.dumps({"must": must}, separators=(",", ":"))
+                data = self._get(listing.name, listing.path, params, _list_shape(listing))
+                page = data[listing.list_key]
+                for record in page:
+                    jnid = record.get("jnid") if isinstance(record, dict) else None
+                    if isinstance(jnid, str) and jnid not in seen:
+                        seen.add(jnid)
+                        self._bump(listing.name, "records")
+                        yield record
+                offset += len(page)
+                if len(page) < size or offset >= int(data.get("count", offset)):
+                    break
+
     def count(
         self, listing: Listing, start: datetime | None = None, end: datetime | None = None
     ) -> int:

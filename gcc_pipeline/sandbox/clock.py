@@ -4,13 +4,17 @@ record is ever dated after the moment it is served."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from gcc_pipeline import clock
 
 if TYPE_CHECKING:
-    from .company import Company
+    from .company import Changes, Company
+
+log = logging.getLogger("gcc.sandbox")
 
 
 class LiveClock:
@@ -21,6 +25,8 @@ class LiveClock:
             raise ValueError("tick_seconds must be positive")
         self.company = company
         self.tick_seconds = tick_seconds
+        # Called with each move's changes (the sandbox's webhooks), on the clock's thread.
+        self.on_change: Callable[[Mapping[str, Changes]], object] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="sandbox-clock")
 
@@ -29,9 +35,20 @@ class LiveClock:
         if not self._thread.is_alive():
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: float = 0.0) -> None:
+        """Stop ticking; `wait` seconds at most for a tick in progress (its webhooks) to end."""
         self._stop.set()
+        if wait and self._thread.is_alive():
+            self._thread.join(wait)
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_seconds):
-            self.company.advance_to(clock.timestamp())
+            notify = self.on_change
+            if notify is None:
+                self.company.advance_to(clock.timestamp())
+                continue
+            changes = self.company.advance_to_changes(clock.timestamp())
+            try:
+                notify(changes)
+            except Exception as exc:  # a receiver's trouble must not stop the company's life
+                log.warning("sandbox change listener failed: %s", type(exc).__name__)

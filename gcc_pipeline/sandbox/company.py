@@ -67,6 +67,18 @@ def _this_minute() -> datetime:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """Records of one resource a clock move created or changed, in the state that holds them."""
+
+    state: records.State
+    indices: np.ndarray
+    created: np.ndarray  # per index: born in this move (else changed)
+
+    def payloads(self, resource: str) -> list[dict]:
+        return records.render(self.state, resource, self.indices)
+
+
+@dataclass(frozen=True)
 class CompanyConfig:
     """Size and shape of the company; same config (incl. anchor) => byte-identical records."""
 
@@ -590,6 +602,17 @@ class Company:
             return self._move(self._state.now + round(days * DAY))
 
     def _move(self, to: int) -> dict[str, int]:
+        return {r: len(c.indices) for r, c in self._move_changes(to).items()}
+
+    def advance_to_changes(self, moment: float) -> dict[str, Changes]:
+        """`advance_to`, saying which records were created or changed (what a JobNimbus
+        automation would post a webhook for)."""
+        with self._lock:
+            if int(moment) <= self._state.now:
+                return {}
+            return self._move_changes(int(moment))
+
+    def _move_changes(self, to: int) -> dict[str, Changes]:
         with self._lock:
             old = self._state
             new = records.State(self, to)
@@ -597,6 +620,8 @@ class Company:
             for r in RESOURCES:
                 before, after = old.du_all(r), new.du_all(r)
                 vis_b, vis_a = old.born_mask(r), new.born_mask(r)
-                out[r] = int(np.count_nonzero(vis_a & (~vis_b | (before != after))))
+                moved = vis_a & (~vis_b | (before != after))
+                indices = np.flatnonzero(moved)
+                out[r] = Changes(new, indices, ~vis_b[indices])
             self._state = new
         return out

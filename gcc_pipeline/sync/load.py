@@ -41,6 +41,16 @@ REFERENCE_ROUNDS = 3
 
 
 @dataclass(frozen=True)
+class Named:
+    """What a webhook run fetches instead of windows: records by id, per stream, and records
+    linked to them (stream -> (field, ids)), such as the status changes of named jobs."""
+
+    ids: dict[str, list[str]]
+    linked: dict[str, tuple[str, list[str]]]
+    partition_key: str
+
+
+@dataclass(frozen=True)
 class WindowResult:
     window: Window
     stats: LandingStats
@@ -104,6 +114,7 @@ class Load:
         run_id: str,
         floor: datetime,
         chunk_size: int = 5000,
+        named: Named | None = None,
     ) -> None:
         self.plans = list(plans)
         self.jobnimbus = jobnimbus
@@ -118,6 +129,8 @@ class Load:
         self._opened_lock = threading.Lock()
 
         self.began = clock.now()  # reset when `run` starts: no mark may pass it
+        self.named = named
+        self.seen: dict[str, set[str]] = {}  # jnids the API returned for named records
 
     # ---------------------------------------------------------------- per-thread resources
 
@@ -148,6 +161,25 @@ class Load:
         """Records named by id (a window without dates, logged with NULL bounds)."""
         window = Window(stream, start=None, end=None, partition_key=partition_key)
         return self._land_records(window, self._client().fetch_ids(stream, ids))
+
+    def _land_linked(
+        self, stream: Stream, field: str, ids: list[str], partition_key: str
+    ) -> WindowResult:
+        """Records linked to named ones (the status changes of a named job), by id too."""
+        window = Window(stream, start=None, end=None, partition_key=partition_key)
+        return self._land_records(window, self._client().fetch_linked(stream, field, ids))
+
+    def _land_named(self, stream: Stream, ids: list[str], partition_key: str) -> WindowResult:
+        """Records a webhook named, noting which the API still lists."""
+        seen = self.seen.setdefault(stream.name, set())
+
+        def noted() -> Iterator[dict[str, Any]]:
+            for record in self._client().fetch_ids(stream, ids):
+                seen.add(record["jnid"])
+                yield record
+
+        window = Window(stream, start=None, end=None, partition_key=partition_key)
+        return self._land_records(window, noted())
 
     def _land_records(self, window: Window, records: Iterator[dict[str, Any]]) -> WindowResult:
         with self.connection(relaxed=True) as conn:
@@ -202,6 +234,8 @@ class Load:
                 windows = [(w,) for month in months for w in month if w]
                 for (window,), landed in self._all(pool, self._land, windows):
                     results[window.stream.name].windows.append(landed)
+                if self.named:
+                    self._land_all_named(pool, results)
                 self._fetch_references(pool, lock_conn, results)
             yield from self._finish(lock_conn, results)
         finally:
@@ -256,6 +290,18 @@ class Load:
                 results[stream.name].by_id.append(landed)
                 fresh.append(landed.stats)
 
+    def _land_all_named(self, pool: ThreadPoolExecutor, results: dict[str, StreamResult]) -> None:
+        """The records webhooks named, then what is linked to them, each stream at once."""
+        assert self.named is not None
+        key = self.named.partition_key
+        jobs = [(results[n].plan.stream, ids, key) for n, ids in self.named.ids.items() if ids]
+        for (stream, _, _), landed in self._all(pool, self._land_named, jobs):
+            results[stream.name].by_id.append(landed)
+        linked = [(results[n].plan.stream, field, ids, key)
+                  for n, (field, ids) in self.named.linked.items() if ids]  # fmt: skip
+        for (stream, *_), landed in self._all(pool, self._land_linked, linked):
+            results[stream.name].by_id.append(landed)
+
     @staticmethod
     def _missing(conn: Any, stream: Stream, ids: set[str]) -> list[str]:
         if not ids:
@@ -293,7 +339,13 @@ class Load:
             cur.execute(query("log_ingestion"), {"rows": json.dumps(logs, default=str)})
             if changed:
                 cur.execute(query("mark_changed"), {"tables": changed, "run_id": self.run_id})
-        states = advance(lock_conn, loads, floor=self.floor, run_id=self.run_id, began=self.began)
+        if self.named is None:
+            states = advance(
+                lock_conn, loads, floor=self.floor, run_id=self.run_id, began=self.began
+            )
+        else:  # records fetched by id say nothing of what else changed: no mark moves
+            lock_conn.commit()
+            states = {}
         lock_conn.autocommit = True
         with lock_conn.cursor() as cur:
             cur.execute(query("ingest_unlock"), {"resources": list(results)})
