@@ -35,10 +35,15 @@ reconciliation_job = define_asset_job(
 )
 
 # What the webhook sensor launches: the records the pending webhooks name, fetched by id, then
-# history and the views they feed (only the views whose inputs changed are refreshed).
+# history and the views they feed (only the views whose inputs changed are refreshed). The
+# reference tables (account/settings, account/users: a request each) follow the poll's runs, so a
+# run every few seconds costs only the requests for the records named.
+WEBHOOK_SELECTION = ALL_BUT_RECONCILIATION - AssetSelection.assets(
+    "workflow_status_lookup", "sales_reps"
+)
 webhook_job = define_asset_job(
     "webhook_job",
-    selection=ALL_BUT_RECONCILIATION,
+    selection=WEBHOOK_SELECTION,
     description="Fetch the records that received JobNimbus webhooks name (by id, from the API), "
     "land them, extend the status history and refresh the views they feed.",
 )

@@ -127,6 +127,7 @@ def _dev(args: argparse.Namespace) -> int:
             "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
         }
     )
+    environment.pop("JOBNIMBUS_WEBHOOK_SECRET", None)  # only the receiver and the sandbox use it
     receiver = None
     try:
         receiver = _start_receiver(env, server, ui_port=args.port)

@@ -28,6 +28,7 @@ import uvicorn
 
 from gcc_pipeline import clock
 from gcc_pipeline.definitions import defs
+from gcc_pipeline.jobs import WEBHOOK_SELECTION
 from gcc_pipeline.partitions import latest_key
 from gcc_pipeline.sandbox import start_sandbox
 from gcc_pipeline.sandbox.clock import LiveClock
@@ -203,9 +204,9 @@ def run_request(instance: dg.DagsterInstance, warehouse_url: str, cursor: str | 
 
 def webhook_run(server, warehouse_url: str, instance, request) -> dg.ExecuteInProcessResult:
     """The job the sensor targets, as the daemon runs it (its run config, partition and tags)."""
-    assets = [a for a in defs.assets if dg.AssetKey("reconciliation") not in a.keys]
     return dg.materialize(
-        assets, resources=resources(server, warehouse_url), instance=instance,
+        list(defs.assets), selection=WEBHOOK_SELECTION, resources=resources(server, warehouse_url),
+        instance=instance,
         partition_key=request.partition_key, tags=request.tags,
         run_config={"ops": request.run_config["ops"]},
     )  # fmt: skip
