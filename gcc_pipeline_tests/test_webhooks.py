@@ -344,7 +344,8 @@ def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
             "SELECT entity_type, event, count(*) FROM jobnimbus_webhook_events GROUP BY 1, 2"
         )
         seen = {(t, e): n for t, e, n in cur.fetchall()}
-    assert {t for t, _ in seen} <= {"contact", "job", "workorder", "materialorder", "activity"}
+    automation = {"contact", "job", "task", "workorder", "materialorder", "activity"}
+    assert {t for t, _ in seen} <= automation
     assert ("job", "modified") in seen and ("activity", "created") in seen
     assert sum(seen.values()) <= sender.sent  # deliveries sent twice are stored once
 
