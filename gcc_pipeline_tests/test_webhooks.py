@@ -38,7 +38,7 @@ from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline.webhooks.app import MAX_BODY, PATH, build_app
 from gcc_pipeline.webhooks.sensor import jobnimbus_webhook_sensor
-from gcc_pipeline.webhooks.storage import mark_processed, store, understand
+from gcc_pipeline.webhooks.storage import mark_processed, purge, store, understand
 from gcc_pipeline_tests.conftest import clean_environment, create_database, drop_database
 from gcc_pipeline_tests.pipeline import full_backfill, resources, sandbox
 from gcc_pipeline_tests.warehouse_state import table_checksums
@@ -372,6 +372,13 @@ def test_the_sensor_asks_one_run_for_what_is_pending_failed_runs_included(
     mark_processed(db, 0, 4, "a-run")
     done = run_request(instance, warehouse_url, "4")
     assert not done.run_requests and done.cursor == "4"
+
+    # Processed events are kept a month for audit, then purged (by a webhook run).
+    with db.cursor() as cur:
+        cur.execute("UPDATE jobnimbus_webhook_events SET processed_at = now() - interval '31 days' "
+                    "WHERE id = 1")  # fmt: skip
+    assert purge(db) == 1
+    assert events(db) == 3
 
 
 def test_without_the_database_nothing_is_acknowledged(
