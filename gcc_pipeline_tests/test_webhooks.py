@@ -147,6 +147,8 @@ def test_bad_secrets_and_bad_bodies_are_refused_and_store_nothing(
         assert post(url, JOB, secret=SECRET + "x").status_code == 401
         assert post(url, b"{not json", secret=SECRET).status_code == 400
         assert post(url, b"\xff\xfe", secret=SECRET).status_code == 400
+        assert post(url, b'{"jnid": "j1", "total": NaN}').status_code == 400
+        assert post(url, b'{"jnid": "j1", "note": "a\\u0000b"}').status_code == 400
         big = json.dumps({"jnid": "j1", "note": "x" * MAX_BODY}).encode()
         assert post(url, big).status_code == 413
         chunked = post(url, iter([big[i : i + 65536] for i in range(0, len(big), 65536)]))
