@@ -35,12 +35,11 @@ reconciliation_job = define_asset_job(
 )
 
 # What the webhook sensor launches: the records the pending webhooks name, fetched by id, then
-# history and the views they feed (only the views whose inputs changed are refreshed). The
-# reference tables (account/settings, account/users: a request each) follow the poll's runs, so a
-# run every few seconds costs only the requests for the records named.
-WEBHOOK_SELECTION = ALL_BUT_RECONCILIATION - AssetSelection.assets(
-    "workflow_status_lookup", "sales_reps"
-)
+# history and the views they feed (only the views whose inputs changed are refreshed). The stage
+# lookup stays (jobs are staged with it; one account/settings request, rebuilt only when it
+# changed, and built when `gcc dev` started before any `gcc run`); sales reps (account/users)
+# follow the poll's runs.
+WEBHOOK_SELECTION = ALL_BUT_RECONCILIATION - AssetSelection.assets("sales_reps")
 webhook_job = define_asset_job(
     "webhook_job",
     selection=WEBHOOK_SELECTION,

@@ -297,6 +297,7 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
 ) -> None:
     with sandbox(jobs=20, seed=5) as server:
         alive = next(iter(server.company.records("contacts")))["jnid"]
+        job = next(iter(server.company.records("jobs")))
         with db.cursor() as cur:  # rows landed earlier whose records the API has since lost
             cur.execute(
                 "INSERT INTO contacts (id, display_name, is_active) VALUES "
@@ -306,6 +307,9 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
             for jnid, event in (("cgone1", "deleted"), ("cgone2", "modified"), (alive, "deleted")):
                 body = {"jnid": jnid, "type": "contact"}
                 assert post(f"{url}?event={event}", body).status_code == 200
+            # A job, into a warehouse no run has loaded yet (`gcc dev` before any `gcc run`): the
+            # webhook run builds the stage lookup it is staged with.
+            assert post(f"{url}?type=job", {"jnid": job["jnid"]}).status_code == 200
 
         instance = dg.DagsterInstance.ephemeral()
         (request,) = run_request(instance, warehouse_url, None).run_requests
@@ -315,6 +319,9 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
         cur.execute("SELECT id, is_active FROM contacts WHERE id IN ('cgone1', 'cgone2', %s)",
                     (alive,))  # fmt: skip
         assert dict(cur.fetchall()) == {"cgone1": False, "cgone2": True, alive: True}
+        cur.execute("SELECT status_name, stage FROM jobs WHERE id = %s", (job["jnid"],))
+        status, stage = cur.fetchone()
+    assert status == job["status_name"] and stage not in (None, "(unmapped)")
 
 
 def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
