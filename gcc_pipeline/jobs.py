@@ -35,10 +35,14 @@ reconciliation_job = define_asset_job(
 )
 
 # What the webhook sensor launches: the records the pending webhooks name, fetched by id, then
-# history and the views they feed (only the views whose inputs changed are refreshed).
+# history and the views they feed (only the views whose inputs changed are refreshed). The stage
+# lookup stays (jobs are staged with it; one account/settings request, rebuilt only when it
+# changed, and built when `gcc dev` started before any `gcc run`); sales reps (account/users)
+# follow the poll's runs.
+WEBHOOK_SELECTION = ALL_BUT_RECONCILIATION - AssetSelection.assets("sales_reps")
 webhook_job = define_asset_job(
     "webhook_job",
-    selection=ALL_BUT_RECONCILIATION,
+    selection=WEBHOOK_SELECTION,
     description="Fetch the records that received JobNimbus webhooks name (by id, from the API), "
     "land them, extend the status history and refresh the views they feed.",
 )

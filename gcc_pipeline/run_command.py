@@ -127,9 +127,10 @@ def _dev(args: argparse.Namespace) -> int:
             "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
         }
     )
+    environment.pop("JOBNIMBUS_WEBHOOK_SECRET", None)  # only the receiver and the sandbox use it
     receiver = None
     try:
-        receiver = _start_receiver(env, server)
+        receiver = _start_receiver(env, server, ui_port=args.port)
         process = subprocess.Popen(
             # cwd: DAGSTER_HOME, so Dagster finds no second dagster.yaml to warn about
             command, cwd=home, env=environment, start_new_session=True,
@@ -148,7 +149,7 @@ RECEIVER_START_SECONDS = 20.0
 RECEIVER_STOP_SECONDS = 5.0
 
 
-def _start_receiver(env: Environment, server: Any) -> subprocess.Popen | None:
+def _start_receiver(env: Environment, server: Any, *, ui_port: int) -> subprocess.Popen | None:
     """`gcc webhook` beside `dagster dev` when JOBNIMBUS_WEBHOOK_SECRET is set; with the
     built-in sandbox, the living company then posts a webhook for each change it makes."""
     import requests
@@ -161,6 +162,10 @@ def _start_receiver(env: Environment, server: Any) -> subprocess.Popen | None:
         say("webhooks: JOBNIMBUS_WEBHOOK_SECRET is not set, so no receiver (the poll keeps up)")
         return None
     settings = env.settings
+    if settings.webhook_port == ui_port:
+        raise ConfigError(
+            f"GCC_WEBHOOK_PORT={settings.webhook_port} is the UI's port too: choose another"
+        )
     receiver = subprocess.Popen(
         [sys.executable, "-m", "gcc_pipeline.cli", "webhook"], env=child_environment({}),
         start_new_session=True, preexec_fn=_default_stop_signals,

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +23,10 @@ from gcc_pipeline.settings import PROJECT_ROOT
 from gcc_pipeline_tests.conftest import clean_environment
 
 
-def free_port() -> int:
-    """A free port below the ephemeral range, so no server started meanwhile takes it."""
-    for port in range(21000 + os.getpid() % 5000, 30000):
+def free_port(after: int = 0) -> int:
+    """A free port below the ephemeral range, so no server started meanwhile takes it (`after`:
+    one above a port already chosen, not yet bound)."""
+    for port in range(max(21000 + os.getpid() % 5000, after + 1), 30000):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -59,6 +61,12 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
     port, home = free_port(), tmp_path / "state"
     env = clean_environment("XDG_RUNTIME_DIR")
     env |= {"GCC_HOME": str(home), "GCC_SANDBOX_JOBS": "40", "GCC_START_DATE": "2026-10-01"}
+    # With the webhook secret (the Ctrl-C case), gcc dev also serves the webhook receiver, a
+    # child of its own that the stop ends too.
+    hooks = stop_with == signal.SIGINT and started is None
+    hook_port = free_port(after=port)
+    if hooks:
+        env |= {"JOBNIMBUS_WEBHOOK_SECRET": "dev-hook-secret", "GCC_WEBHOOK_PORT": str(hook_port)}
     log = tmp_path / "dev.log"
     dev = subprocess.Popen(
         [sys.executable, "-m", "gcc_pipeline.cli", "dev", "--port", str(port)],
@@ -77,6 +85,12 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
             except OSError:
                 time.sleep(1)  # ok: polling until the webserver listens
         assert {"jobs", "jobnimbus_raw_events"} <= {n["assetKey"]["path"][-1] for n in nodes}
+        if hooks:
+            hook = f"http://127.0.0.1:{hook_port}/webhooks/jobnimbus"
+            refused = urllib.request.Request(hook, data=b"{}", method="POST")
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(refused, timeout=10)
+            assert answer.value.code == 401  # no X-JN-Secret header
         time.sleep(5)  # ok: let the daemon tick once, so its output is in the log too
         tree = psutil.Process(dev.pid).children(recursive=True)
         assert len(tree) >= 3  # dagster dev, its webserver, daemon and code server
@@ -94,10 +108,11 @@ def test_gcc_dev_serves_the_ui_quietly_and_a_signal_stops_the_whole_tree(
                        capture_output=True, timeout=60)  # fmt: skip
     left = [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == [], "processes of the Dagster tree outlived gcc dev"
-    with socket.socket() as probe:  # nothing listens on the port any more (as a server would)
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
-        probe.listen()
+    for listened in (port, hook_port) if hooks else (port,):
+        with socket.socket() as probe:  # nothing listens on it any more (as a server would)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", listened))
+            probe.listen()
     assert not (PROJECT_ROOT / ".nux").exists() or started is None  # Dagster's files: GCC_HOME
     output = log.read_text()
     noisy = [line for line in output.splitlines()

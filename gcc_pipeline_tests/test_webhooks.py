@@ -28,6 +28,7 @@ import uvicorn
 
 from gcc_pipeline import clock
 from gcc_pipeline.definitions import defs
+from gcc_pipeline.jobs import WEBHOOK_SELECTION
 from gcc_pipeline.partitions import latest_key
 from gcc_pipeline.sandbox import start_sandbox
 from gcc_pipeline.sandbox.clock import LiveClock
@@ -37,7 +38,7 @@ from gcc_pipeline.warehouse.migrate import migrate
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline.webhooks.app import MAX_BODY, PATH, build_app
 from gcc_pipeline.webhooks.sensor import jobnimbus_webhook_sensor
-from gcc_pipeline.webhooks.storage import mark_processed, store, understand
+from gcc_pipeline.webhooks.storage import mark_processed, purge, store, understand
 from gcc_pipeline_tests.conftest import clean_environment, create_database, drop_database
 from gcc_pipeline_tests.pipeline import full_backfill, resources, sandbox
 from gcc_pipeline_tests.warehouse_state import table_checksums
@@ -146,6 +147,8 @@ def test_bad_secrets_and_bad_bodies_are_refused_and_store_nothing(
         assert post(url, JOB, secret=SECRET + "x").status_code == 401
         assert post(url, b"{not json", secret=SECRET).status_code == 400
         assert post(url, b"\xff\xfe", secret=SECRET).status_code == 400
+        assert post(url, b'{"jnid": "j1", "total": NaN}').status_code == 400
+        assert post(url, b'{"jnid": "j1", "note": "a\\u0000b"}').status_code == 400
         big = json.dumps({"jnid": "j1", "note": "x" * MAX_BODY}).encode()
         assert post(url, big).status_code == 413
         chunked = post(url, iter([big[i : i + 65536] for i in range(0, len(big), 65536)]))
@@ -203,9 +206,9 @@ def run_request(instance: dg.DagsterInstance, warehouse_url: str, cursor: str | 
 
 def webhook_run(server, warehouse_url: str, instance, request) -> dg.ExecuteInProcessResult:
     """The job the sensor targets, as the daemon runs it (its run config, partition and tags)."""
-    assets = [a for a in defs.assets if dg.AssetKey("reconciliation") not in a.keys]
     return dg.materialize(
-        assets, resources=resources(server, warehouse_url), instance=instance,
+        list(defs.assets), selection=WEBHOOK_SELECTION, resources=resources(server, warehouse_url),
+        instance=instance,
         partition_key=request.partition_key, tags=request.tags,
         run_config={"ops": request.run_config["ops"]},
     )  # fmt: skip
@@ -294,6 +297,7 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
 ) -> None:
     with sandbox(jobs=20, seed=5) as server:
         alive = next(iter(server.company.records("contacts")))["jnid"]
+        job = next(iter(server.company.records("jobs")))
         with db.cursor() as cur:  # rows landed earlier whose records the API has since lost
             cur.execute(
                 "INSERT INTO contacts (id, display_name, is_active) VALUES "
@@ -303,6 +307,9 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
             for jnid, event in (("cgone1", "deleted"), ("cgone2", "modified"), (alive, "deleted")):
                 body = {"jnid": jnid, "type": "contact"}
                 assert post(f"{url}?event={event}", body).status_code == 200
+            # A job, into a warehouse no run has loaded yet (`gcc dev` before any `gcc run`): the
+            # webhook run builds the stage lookup it is staged with.
+            assert post(f"{url}?type=job", {"jnid": job["jnid"]}).status_code == 200
 
         instance = dg.DagsterInstance.ephemeral()
         (request,) = run_request(instance, warehouse_url, None).run_requests
@@ -312,6 +319,9 @@ def test_a_deleted_record_is_marked_inactive_only_once_the_api_no_longer_lists_i
         cur.execute("SELECT id, is_active FROM contacts WHERE id IN ('cgone1', 'cgone2', %s)",
                     (alive,))  # fmt: skip
         assert dict(cur.fetchall()) == {"cgone1": False, "cgone2": True, alive: True}
+        cur.execute("SELECT status_name, stage FROM jobs WHERE id = %s", (job["jnid"],))
+        status, stage = cur.fetchone()
+    assert status == job["status_name"] and stage not in (None, "(unmapped)")
 
 
 def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
@@ -343,7 +353,8 @@ def test_the_living_sandbox_posts_a_webhook_for_each_change_it_makes(
             "SELECT entity_type, event, count(*) FROM jobnimbus_webhook_events GROUP BY 1, 2"
         )
         seen = {(t, e): n for t, e, n in cur.fetchall()}
-    assert {t for t, _ in seen} <= {"contact", "job", "workorder", "materialorder", "activity"}
+    automation = {"contact", "job", "task", "workorder", "materialorder", "activity"}
+    assert {t for t, _ in seen} <= automation
     assert ("job", "modified") in seen and ("activity", "created") in seen
     assert sum(seen.values()) <= sender.sent  # deliveries sent twice are stored once
 
@@ -370,6 +381,13 @@ def test_the_sensor_asks_one_run_for_what_is_pending_failed_runs_included(
     mark_processed(db, 0, 4, "a-run")
     done = run_request(instance, warehouse_url, "4")
     assert not done.run_requests and done.cursor == "4"
+
+    # Processed events are kept a month for audit, then purged (by a webhook run).
+    with db.cursor() as cur:
+        cur.execute("UPDATE jobnimbus_webhook_events SET processed_at = now() - interval '31 days' "
+                    "WHERE id = 1")  # fmt: skip
+    assert purge(db) == 1
+    assert events(db) == 3
 
 
 def test_without_the_database_nothing_is_acknowledged(

@@ -53,7 +53,7 @@ from gcc_pipeline.warehouse.landing import LandingStats
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.resource import WarehouseResource
 from gcc_pipeline.webhooks import run as webhook_run
-from gcc_pipeline.webhooks.storage import mark_processed
+from gcc_pipeline.webhooks.storage import KEEP_DAYS, mark_processed, purge
 
 RAW_EVENTS = "jobnimbus_raw_events"
 EXTRA_DEPS = {"jobs": ["workflow_status_lookup"]}  # the stage lookup jobs are staged with
@@ -332,12 +332,14 @@ def _finish_webhooks(
             with conn, conn.cursor() as cur:
                 cur.execute(query("mark_changed"), {"tables": changed, "run_id": run_id})
         done = mark_processed(conn, config.webhooks_after, config.webhooks_through, run_id)
+        purged = purge(conn)
     marked = sum(len(v) for v in gone.values())
     ignored = ", ".join(f"{k}: {n}" for k, n in sorted(hooks.ignored.items()))
     context.log.info(
         f"webhooks {config.webhooks_after + 1}..{config.webhooks_through}: {done} events "
         f"processed, {hooks.records} records named, {marked} marked gone"
         + (f"; types no stream copies: {ignored}" if ignored else "")
+        + (f"; {purged} events processed over {KEEP_DAYS} days ago purged" if purged else "")
     )
 
 

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from .company import Changes
 
 # The triggers JobNimbus offers (Contact / Job / Task / Work Order / Material Order / Activity):
-# payments have none, so their changes arrive by the poll only.
-AUTOMATION_RESOURCES = ("contacts", "jobs", "workorders", "materialorders", "activities")
+# payments (and invoices, estimates) have none, so their changes arrive by the poll only. A
+# resource the company does not generate is skipped.
+AUTOMATION_RESOURCES = ("contacts", "jobs", "tasks", "workorders", "materialorders", "activities")
 SECRET_HEADER = "X-JN-Secret"
 
 log = logging.getLogger("gcc.sandbox.webhooks")

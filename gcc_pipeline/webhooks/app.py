@@ -12,7 +12,6 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import psycopg2
@@ -51,17 +50,18 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def build_app(
-    secret: str, warehouse_url: str, *, connection: Callable[..., Any] | None = None
-) -> Starlette:
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: PostgreSQL's jsonb refuses them
+
+
+def build_app(secret: str, warehouse_url: str) -> Starlette:
     """The receiver over one warehouse. `secret` must be non-empty (checked by the caller)."""
     if not secret:
         raise ValueError("the webhook secret is empty")
     expected = secret.encode()
-    borrow = connection or (lambda: borrowed(warehouse_url))
 
     def commit(delivery: Any) -> bool:
-        with borrow() as conn:
+        with borrowed(warehouse_url) as conn:
             return store(conn, delivery)
 
     async def receive(request: Request) -> JSONResponse:
@@ -75,7 +75,7 @@ def build_app(
         if raw is None:
             return _answer(413, f"body over {MAX_BODY} bytes")
         try:
-            document = json.loads(raw)
+            document = json.loads(raw, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError):
             return _answer(400, "body is not JSON")
         delivery = understand(
@@ -85,6 +85,8 @@ def build_app(
         )
         try:
             new = await run_in_threadpool(commit, delivery)
+        except psycopg2.DataError:  # JSON that jsonb refuses (a \u0000 in a string)
+            return _answer(400, "body is JSON PostgreSQL cannot store")
         except (psycopg2.Error, ConfigError) as exc:  # ConfigError: connect's own (no server)
             # Not acknowledged: the sender may retry, and the poll catches up anyway.
             log.warning("webhook not stored (database: %s)", type(exc).__name__)

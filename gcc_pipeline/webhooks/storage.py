@@ -10,6 +10,7 @@ from typing import Any
 from gcc_pipeline.warehouse.queries import query
 
 EVENTS = ("created", "modified", "deleted")
+KEEP_DAYS = 30  # processed events are kept this long (audit), then purged by a webhook run
 # Body fields an automation's template may use to say what happened, and their spellings.
 _EVENT_FIELDS = ("event", "action", "trigger", "event_type")
 _EVENT_WORDS = {
@@ -126,4 +127,11 @@ def named(conn: Any, after: int, through: int) -> list[Named]:
 def mark_processed(conn: Any, after: int, through: int, run_id: str) -> int:
     with conn, conn.cursor() as cur:
         cur.execute(query("webhook_done"), {"after": after, "through": through, "run_id": run_id})
+        return cur.rowcount
+
+
+def purge(conn: Any, keep_days: int = KEEP_DAYS) -> int:
+    """Delete events processed more than `keep_days` ago; returns how many."""
+    with conn, conn.cursor() as cur:
+        cur.execute(query("webhook_purge"), {"keep_days": keep_days})
         return cur.rowcount
