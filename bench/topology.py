@@ -42,9 +42,10 @@ from bench.gcc import Target, gcc_run  # noqa: E402
 from bench.netdelay import DelayProxy  # noqa: E402
 from bench.peer import run_peer  # noqa: E402
 from bench.roundtrips import measure as roundtrips  # noqa: E402
+from gcc_pipeline.streams import STREAMS as REGISTRY  # noqa: E402
 
 PAGE = 1000
-STREAMS = 6
+STREAMS = len(REGISTRY)  # the request bound's few requests per stream
 
 
 class Standin:
