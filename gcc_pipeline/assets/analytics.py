@@ -164,6 +164,12 @@ VIEWS: tuple[AnalyticsView, ...] = (
         "record), paid ones included: overdue invoices and pending payments by age.",
     ),
     AnalyticsView(
+        "open_invoices_by_day",
+        ("invoice_balances",),
+        "invoice_day DESC",
+        "Open invoice balances per invoice day: pending payments by age for any today.",
+    ),
+    AnalyticsView(
         "job_receivables",
         ("invoice_balances", "jobs_current"),
         "receivable DESC, job_id",
