@@ -235,7 +235,9 @@ def test_the_check_warns_naming_a_job_whose_invoices_disagree_with_its_roll_up(l
     assert row["job_id"] in str(result.metadata["examples"])
 
 
-def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str | None, str | None], dict[str, Any]]:
+def _estimate_truth(
+    loaded: Loaded, only_rep: str | None = None
+) -> dict[tuple[str, str | None, str | None], dict[str, Any]]:
     """Jobs whose first estimate was sent in the last 13 months: per rep, per job type and in
     all, keyed (breakdown, rep, job type) as the query's rows are."""
     truth = loaded.truth
@@ -264,6 +266,8 @@ def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str | None, str | None], 
         job = loaded.job_of(first)
         rep = job.get("sales_rep_id") or latest["sales_rep_id"] or UNASSIGNED
         record_type = job.get("record_type_name") or UNASSIGNED
+        if only_rep is not None and rep != only_rep:
+            continue
         approved = [e for e in versions if e["status_name"] == "Approved"]
         declined = not approved and all(e["status_name"] == "Declined" for e in versions)
         for key in (("rep", rep, None), ("job type", None, record_type), ("all", None, None)):
@@ -281,9 +285,18 @@ def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str | None, str | None], 
     return out
 
 
-def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(loaded) -> None:
-    expected = _estimate_truth(loaded)
-    rows = loaded.ask("estimate_funnel")
+@pytest.mark.parametrize("filtered", [False, True], ids=["every rep", "one rep"])
+def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(
+    loaded, filtered: bool
+) -> None:
+    rep = None
+    if filtered:  # the rep with the most jobs sent: the query reads the finest rows then
+        reps = _estimate_truth(loaded)
+        rep = max(
+            (k[1] for k in reps if k[0] == "rep"), key=lambda r: reps[("rep", r, None)]["sent"]
+        )
+    expected = _estimate_truth(loaded, rep)
+    rows = loaded.ask("estimate_funnel", sales_rep_id=rep)
     got = {(r["breakdown"], r["sales_rep_id"], r["record_type_name"]): r for r in rows}
     assert set(got) == set(expected)
     assert [r["breakdown"] for r in rows] == sorted((r["breakdown"] for r in rows), reverse=True)
@@ -303,6 +316,8 @@ def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(loaded
         if f["approved"]:
             days = f["days"] / 86400 / f["approved"]
             assert abs(float(r["avg_days_to_approval"]) - days) < 0.01
+    if rep:
+        assert got[("rep", rep, None)]["sales_rep_name"] == loaded.truth.rep_name(rep)
 
 
 def test_open_and_overdue_tasks_per_assignee(loaded) -> None:
