@@ -173,8 +173,8 @@ VIEWS: tuple[AnalyticsView, ...] = (
         "job_receivables",
         ("invoice_balances", "jobs_current"),
         "receivable DESC, job_id",
-        "Per live job: outstanding receivable from its invoices beside the job roll-up "
-        "(approved_invoice_total - revenue) and their difference.",
+        "Per live job with something owed: outstanding receivable from its invoices beside the "
+        "job roll-up (approved_invoice_total - revenue) and their difference.",
     ),
     AnalyticsView(
         "estimate_funnel",
