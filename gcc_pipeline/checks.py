@@ -453,30 +453,21 @@ def _revenue_reconciles(inputs: CheckInputs) -> AssetCheckResult:
 # ------------------------------------------------------------------ 8. receivables
 
 
-def _receivables_match_invoices(start_date: str) -> Callable[[CheckInputs], AssetCheckResult]:
-    """Receivables from the invoices against the job roll-up, job by job, for the jobs created
-    since GCC_START_DATE (an older job's payments may predate it and never be copied)."""
-
-    def evaluate(inputs: CheckInputs) -> AssetCheckResult:
-        row = inputs.row(
-            query("check_receivables_match_invoices"),
-            {"examples": EXAMPLES, "start_date": start_date},
-        )
-        return AssetCheckResult(
-            passed=row["jobs_disagreeing"] == 0,
-            severity=AssetCheckSeverity.WARN,
-            metadata={
-                "jobs": row["jobs"],
-                "jobs_before_start_date": row["jobs_before_start_date"],
-                "jobs_disagreeing": row["jobs_disagreeing"],
-                "receivable_from_invoices": float(row["receivable_from_invoices"]),
-                "receivable_rollup": float(row["receivable_rollup"]),
-                "absolute_difference": float(row["absolute_difference"]),
-                "examples": _ids(row["examples"]),
-            },
-        )
-
-    return evaluate
+def _receivables_match_invoices(inputs: CheckInputs) -> AssetCheckResult:
+    """Receivables from the invoices against the job roll-up, job by job."""
+    row = inputs.row(query("check_receivables_match_invoices"), {"examples": EXAMPLES})
+    return AssetCheckResult(
+        passed=row["jobs_disagreeing"] == 0,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "jobs": row["jobs"],
+            "jobs_disagreeing": row["jobs_disagreeing"],
+            "receivable_from_invoices": float(row["receivable_from_invoices"]),
+            "receivable_rollup": float(row["receivable_rollup"]),
+            "absolute_difference": float(row["absolute_difference"]),
+            "examples": _ids(row["examples"]),
+        },
+    )
 
 
 # ------------------------------------------------------------------ all
@@ -543,13 +534,11 @@ def build_checks(settings: Settings) -> tuple[Check, ...]:
                                           "rep_monthly", "job_type_monthly", "cash_flow_by_month",
                                           "lead_source_performance")),
         Check("job_receivables", "receivables_match_invoices",
-              "Every live job created since GCC_START_DATE has the receivable from its invoices "
-              "(their due) equal to the job roll-up (approved_invoice_total - revenue). WARN: a "
-              "payment not applied to its invoice, a credit or refund only one side shows, or an "
-              "invoice the roll-up does not count yet; metadata names the jobs that disagree "
-              "most. Older jobs are counted, not compared (their payments may predate the start "
-              "date and never be copied).",
-              _receivables_match_invoices(settings.start_date)),
+              "Every live job's receivable from its invoices (their due) equals the job roll-up "
+              "(approved_invoice_total - revenue). WARN: a payment not applied to its invoice, a "
+              "credit or refund only one side shows, or an invoice the roll-up does not count "
+              "yet; metadata names the jobs that disagree most.",
+              _receivables_match_invoices),
         Check("jobnimbus_raw_events", "dates_not_ahead_of_the_load",
               "The latest load of each stream landed no record dated after that load began. "
               "WARN: such records (an API clock ahead of ours, a bad date) are kept, and the "

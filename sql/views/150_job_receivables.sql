@@ -2,8 +2,7 @@
 -- side (a paid-off job, 0 on both, is left out): what its invoices say is owed (sum of
 -- invoice_balances.due) beside the roll-up (jobs_current.outstanding_receivable = approved_invoice_total - revenue).
 -- difference = invoice receivable - roll-up; the receivables_match_invoices check warns on any
--- job created since GCC_START_DATE where it is not 0 (an older job's payments may predate the
--- start date and never be copied while its invoice, changed later, is) (a payment not applied to the invoice, a credit or refund the invoice
+-- job where it is not 0 (a payment not applied to the invoice, a credit or refund the invoice
 -- does not show, an invoice the roll-up does not count yet).
 DROP MATERIALIZED VIEW IF EXISTS analytics.job_receivables CASCADE;
 CREATE MATERIALIZED VIEW analytics.job_receivables AS
@@ -21,7 +20,6 @@ SELECT jc.job_id,
        jc.record_type_name,
        jc.sales_rep_id,
        jc.sales_rep_name,
-       jc.date_created,
        coalesce(inv.invoices, 0)::integer AS invoice_count,
        coalesce(inv.invoiced, 0)::numeric(14,2) AS invoiced,
        coalesce(inv.paid, 0)::numeric(14,2) AS invoice_paid,
@@ -44,7 +42,6 @@ COMMENT ON COLUMN analytics.job_receivables.stage IS 'The job''s current stage.'
 COMMENT ON COLUMN analytics.job_receivables.record_type_name IS 'The job type.';
 COMMENT ON COLUMN analytics.job_receivables.sales_rep_id IS 'The job''s rep ((unassigned) without one).';
 COMMENT ON COLUMN analytics.job_receivables.sales_rep_name IS 'The rep''s name.';
-COMMENT ON COLUMN analytics.job_receivables.date_created IS 'When the job was created (the check compares the jobs created since GCC_START_DATE).';
 COMMENT ON COLUMN analytics.job_receivables.invoice_count IS 'Its invoices that count (analytics.invoice_balances).';
 COMMENT ON COLUMN analytics.job_receivables.invoiced IS 'Their totals.';
 COMMENT ON COLUMN analytics.job_receivables.invoice_paid IS 'Paid on them, as the API states.';
