@@ -235,6 +235,41 @@ def test_the_check_warns_naming_a_job_whose_invoices_disagree_with_its_roll_up(l
     assert row["job_id"] in str(result.metadata["examples"])
 
 
+def test_the_check_does_not_judge_jobs_created_before_the_invoices_window(loaded) -> None:
+    """A job created before GCC_START_DATE can be in the warehouse (it changed since) while
+    its invoices, last updated before that date, were never fetched: counted, not judged."""
+    (row,) = loaded.select(
+        "SELECT b.job_id, b.invoice_id, j.date_created FROM analytics.invoice_balances b"
+        " JOIN jobs j ON j.id = b.job_id WHERE b.due > 0 ORDER BY b.invoice_id LIMIT 1"
+    )
+    (check,) = [c for c in CHECKS if c.name == "receivables_match_invoices"]
+    conn = psycopg2.connect(loaded.url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT covered_from FROM jobnimbus_sync_state WHERE stream = 'invoices'")
+            (covered_from,) = cur.fetchone()
+
+            def set_window(since: Any, due_change: int) -> None:
+                cur.execute("UPDATE jobnimbus_sync_state SET covered_from = %s"
+                            " WHERE stream = 'invoices'", (since,))  # fmt: skip
+                cur.execute("UPDATE invoices SET due = due + %s WHERE id = %s",
+                            (due_change, row["invoice_id"]))  # fmt: skip
+                for view in ("invoice_balances", "job_receivables"):
+                    cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view}")
+
+            set_window(row["date_created"] + timedelta(seconds=1), 10)
+            try:
+                result = check.evaluate(CheckInputs(cur, "test", frozenset(), 48.0, False))
+            finally:
+                set_window(covered_from, -10)
+    finally:
+        conn.close()
+    assert result.passed, result.metadata
+    assert result.metadata["jobs_before_window"].value >= 1
+    assert row["job_id"] not in str(result.metadata["examples"])
+
+
 def _estimate_truth(
     loaded: Loaded, only_rep: str | None = None
 ) -> dict[tuple[str, str | None, str | None], dict[str, Any]]:
