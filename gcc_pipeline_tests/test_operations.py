@@ -270,8 +270,11 @@ def test_the_check_does_not_judge_jobs_created_before_the_invoices_window(loaded
     assert row["job_id"] not in str(result.metadata["examples"])
 
 
-def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per (rep, job type), jobs whose first estimate was sent in the last 13 months."""
+def _estimate_truth(
+    loaded: Loaded, only_rep: str | None = None
+) -> dict[tuple[str, str | None, str | None], dict[str, Any]]:
+    """Jobs whose first estimate was sent in the last 13 months: per rep, per job type and in
+    all, keyed (breakdown, rep, job type) as the query's rows are."""
     truth = loaded.truth
     units: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in map(parse_estimate, truth.raw["estimates"]):
@@ -279,7 +282,7 @@ def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str], dict[str, Any]]:
             units[e["job_id"] or e["id"]].append(e)
     month = loaded.today.replace(day=1)
     first_month = date(month.year - 1, month.month, 1)
-    out: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+    out: dict[tuple[str, str | None, str | None], dict[str, Any]] = defaultdict(
         lambda: {
             "sent": 0,
             "sent_value": ZERO,
@@ -297,30 +300,43 @@ def _estimate_truth(loaded: Loaded) -> dict[tuple[str, str], dict[str, Any]]:
             continue
         job = loaded.job_of(first)
         rep = job.get("sales_rep_id") or latest["sales_rep_id"] or UNASSIGNED
-        f = out[(rep, job.get("record_type_name") or UNASSIGNED)]
-        f["sent"] += 1
-        f["sent_value"] += latest["total"]
+        record_type = job.get("record_type_name") or UNASSIGNED
+        if only_rep is not None and rep != only_rep:
+            continue
         approved = [e for e in versions if e["status_name"] == "Approved"]
-        if approved:
-            won = min(approved, key=lambda e: (e["date_status_change"], e["id"]))
-            f["approved"] += 1
-            f["approved_value"] += won["total"]
-            f["days"] += (
-                won["date_status_change"] - first["date_estimate"]
-            ).total_seconds() / 86400
-        elif all(e["status_name"] == "Declined" for e in versions):
-            f["declined"] += 1
-            f["declined_value"] += latest["total"]
+        declined = not approved and all(e["status_name"] == "Declined" for e in versions)
+        for key in (("rep", rep, None), ("job type", None, record_type), ("all", None, None)):
+            f = out[key]
+            f["sent"] += 1
+            f["sent_value"] += latest["total"]
+            if approved:
+                won = min(approved, key=lambda e: (e["date_status_change"], e["id"]))
+                f["approved"] += 1
+                f["approved_value"] += won["total"]
+                f["days"] += (won["date_status_change"] - first["date_estimate"]).total_seconds()
+            elif declined:
+                f["declined"] += 1
+                f["declined_value"] += latest["total"]
     return out
 
 
-def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(loaded) -> None:
-    expected = _estimate_truth(loaded)
-    rows = loaded.ask("estimate_funnel")
-    got = {(r["sales_rep_id"], r["record_type_name"]): r for r in rows}
+@pytest.mark.parametrize("filtered", [False, True], ids=["every rep", "one rep"])
+def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(
+    loaded, filtered: bool
+) -> None:
+    rep = None
+    if filtered:  # the rep with the most jobs sent: the query reads the finest rows then
+        reps = _estimate_truth(loaded)
+        rep = max(
+            (k[1] for k in reps if k[0] == "rep"), key=lambda r: reps[("rep", r, None)]["sent"]
+        )
+    expected = _estimate_truth(loaded, rep)
+    rows = loaded.ask("estimate_funnel", sales_rep_id=rep)
+    got = {(r["breakdown"], r["sales_rep_id"], r["record_type_name"]): r for r in rows}
     assert set(got) == set(expected)
-    assert sum(f["approved"] for f in expected.values()) > 0
-    assert sum(f["declined"] for f in expected.values()) > 0
+    assert [r["breakdown"] for r in rows] == sorted((r["breakdown"] for r in rows), reverse=True)
+    assert expected[("all", None, None)]["approved"] > 0
+    assert expected[("all", None, None)]["declined"] > 0
     for key, f in expected.items():
         r = got[key]
         assert (r["sent"], r["approved"], r["declined"]) == (
@@ -333,7 +349,10 @@ def test_the_estimate_funnel_counts_jobs_not_versions_by_rep_and_job_type(loaded
         )  # fmt: skip
         assert r["open"] == f["sent"] - f["approved"] - f["declined"]
         if f["approved"]:
-            assert abs(float(r["avg_days_to_approval"]) - f["days"] / f["approved"]) < 0.01
+            days = f["days"] / 86400 / f["approved"]
+            assert abs(float(r["avg_days_to_approval"]) - days) < 0.01
+    if rep:
+        assert got[("rep", rep, None)]["sales_rep_name"] == loaded.truth.rep_name(rep)
 
 
 def test_open_and_overdue_tasks_per_assignee(loaded) -> None:
@@ -398,8 +417,8 @@ def test_overdue_follows_the_today_parameter_not_the_last_refresh(loaded) -> Non
 def test_the_new_views_refresh_concurrently_over_their_own_rows(loaded) -> None:
     """Dashboards keep reading during a refresh: each view has a unique index that admits its
     rows (open_tasks keys tasks without a date by a NULL day)."""
-    views = ("invoice_balances", "job_receivables", "estimate_funnel", "open_tasks",
-             "jobs_missing_fields")  # fmt: skip
+    views = ("invoice_balances", "open_invoices_by_day", "job_receivables", "estimate_funnel",
+             "open_tasks", "jobs_missing_fields")  # fmt: skip
     before = {v: loaded.select(f"SELECT count(*) AS n FROM analytics.{v}")[0]["n"] for v in views}
     assert loaded.select("SELECT count(*) AS n FROM analytics.open_tasks WHERE due_day IS NULL")[0][
         "n"

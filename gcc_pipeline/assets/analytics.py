@@ -138,11 +138,17 @@ VIEWS: tuple[AnalyticsView, ...] = (
         "record), paid ones included: overdue invoices and pending payments by age.",
     ),
     AnalyticsView(
+        "open_invoices_by_day",
+        ("invoice_balances",),
+        "invoice_day DESC",
+        "Open invoice balances per invoice day: pending payments by age for any today.",
+    ),
+    AnalyticsView(
         "job_receivables",
         ("invoice_balances", "jobs_current"),
         "receivable DESC, job_id",
-        "Per live job: outstanding receivable from its invoices beside the job roll-up "
-        "(approved_invoice_total - revenue) and their difference.",
+        "Per live job with something owed: outstanding receivable from its invoices beside the "
+        "job roll-up (approved_invoice_total - revenue) and their difference.",
     ),
     AnalyticsView(
         "estimate_funnel",

@@ -1,6 +1,6 @@
--- analytics.job_receivables: per live job (analytics.jobs_current) with a counting invoice or a
--- non-zero roll-up receivable: what its invoices say is owed (sum of invoice_balances.due)
--- beside the roll-up (jobs_current.outstanding_receivable = approved_invoice_total - revenue).
+-- analytics.job_receivables: per live job (analytics.jobs_current) with something owed on either
+-- side (a paid-off job, 0 on both, is left out): what its invoices say is owed (sum of
+-- invoice_balances.due) beside the roll-up (jobs_current.outstanding_receivable = approved_invoice_total - revenue).
 -- difference = invoice receivable - roll-up; the receivables_match_invoices check warns on any
 -- job where it is not 0 (a payment not applied to the invoice, a credit or refund the invoice
 -- does not show, an invoice the roll-up does not count yet).
@@ -28,13 +28,13 @@ SELECT jc.job_id,
        (coalesce(inv.due, 0) - jc.outstanding_receivable)::numeric(14,2) AS difference
 FROM analytics.jobs_current jc
 LEFT JOIN inv ON inv.job_id = jc.job_id
-WHERE inv.job_id IS NOT NULL OR jc.outstanding_receivable <> 0
+WHERE coalesce(inv.due, 0) <> 0 OR jc.outstanding_receivable <> 0
 WITH DATA;
 CREATE UNIQUE INDEX job_receivables_key ON analytics.job_receivables (job_id);
 CREATE INDEX job_receivables_open_idx ON analytics.job_receivables (receivable DESC, job_id)
     WHERE receivable > 0;
 COMMENT ON MATERIALIZED VIEW analytics.job_receivables IS
-    'Per live job with an invoice or a roll-up receivable: owed by its invoices beside the job roll-up (approved_invoice_total - revenue), and their difference (checked by receivables_match_invoices).';
+    'Per live job with something owed by its invoices or by the roll-up: owed by its invoices beside the job roll-up (approved_invoice_total - revenue), and their difference (checked by receivables_match_invoices).';
 COMMENT ON COLUMN analytics.job_receivables.job_id IS 'The job.';
 COMMENT ON COLUMN analytics.job_receivables.number IS 'The job number.';
 COMMENT ON COLUMN analytics.job_receivables.name IS 'The job name.';

@@ -9,6 +9,8 @@
 --   sent_value = the latest version's total; approved_value = the approved version's total
 --   days_to_approval = approved version's date_status_change - first version's date_estimate
 --   sales_rep_id = the job's rep, else the latest version's, else '(unassigned)'
+-- Rows come at three grains (breakdown): per rep and job type, and rolled up per rep and per job
+-- type, so the unfiltered funnel reads a few hundred rows a month, not reps x job types.
 DROP MATERIALIZED VIEW IF EXISTS analytics.estimate_funnel CASCADE;
 CREATE MATERIALIZED VIEW analytics.estimate_funnel AS
 WITH tz AS (
@@ -50,8 +52,12 @@ WITH tz AS (
     CROSS JOIN tz
     LEFT JOIN jobs j ON j.id = u.job_id
 )
-SELECT c.sent_month, c.sales_rep_id,
-       coalesce(sr.name, c.sales_rep_id) AS sales_rep_name,
+SELECT CASE WHEN GROUPING(c.record_type_name) = 1 THEN 'rep'
+            WHEN GROUPING(c.sales_rep_id) = 1 THEN 'job type'
+            ELSE 'rep and job type' END AS breakdown,
+       c.sent_month, c.sales_rep_id,
+       CASE WHEN GROUPING(c.sales_rep_id) = 0 THEN coalesce(sr.name, c.sales_rep_id) END
+           AS sales_rep_name,
        c.record_type_name, c.is_legacy,
        count(*)::integer AS sent,
        coalesce(sum(c.latest_total), 0)::numeric(14,2) AS sent_value,
@@ -66,17 +72,19 @@ SELECT c.sent_month, c.sales_rep_id,
            AS days_to_approval_total
 FROM classified c
 LEFT JOIN sales_reps sr ON sr.id = c.sales_rep_id
-GROUP BY c.sent_month, c.sales_rep_id, sr.name, c.record_type_name, c.is_legacy
+GROUP BY c.sent_month, GROUPING SETS ((c.sales_rep_id, sr.name, c.record_type_name, c.is_legacy),
+                                      (c.sales_rep_id, sr.name), (c.record_type_name, c.is_legacy))
 WITH DATA;
-CREATE UNIQUE INDEX estimate_funnel_key
-    ON analytics.estimate_funnel (sent_month, sales_rep_id, record_type_name, is_legacy);
+CREATE UNIQUE INDEX estimate_funnel_key ON analytics.estimate_funnel
+    (breakdown, sent_month, sales_rep_id, record_type_name, is_legacy);
 COMMENT ON MATERIALIZED VIEW analytics.estimate_funnel IS
-    'The estimate funnel (sent, approved, declined, open; values and days to approval) per month sent, rep and job type, one unit per job (its versions together).';
+    'The estimate funnel (sent, approved, declined, open; values and days to approval) per month sent, rep and job type and rolled up per rep and per job type, one unit per job (its versions together).';
+COMMENT ON COLUMN analytics.estimate_funnel.breakdown IS 'The grain of the row: rep and job type, or rolled up per rep (record_type_name NULL) or per job type (sales_rep_id NULL).';
 COMMENT ON COLUMN analytics.estimate_funnel.sent_month IS 'Month the job''s first estimate was sent (date_estimate, account time zone).';
 COMMENT ON COLUMN analytics.estimate_funnel.sales_rep_id IS 'The job''s rep, else the latest estimate''s, else (unassigned).';
 COMMENT ON COLUMN analytics.estimate_funnel.sales_rep_name IS 'The rep''s name from account/users, else the id.';
 COMMENT ON COLUMN analytics.estimate_funnel.record_type_name IS 'The job type; (unassigned) without a job.';
-COMMENT ON COLUMN analytics.estimate_funnel.is_legacy IS 'The job is in the Legacy workflow.';
+COMMENT ON COLUMN analytics.estimate_funnel.is_legacy IS 'The job is in the Legacy workflow (NULL on a per-rep row).';
 COMMENT ON COLUMN analytics.estimate_funnel.sent IS 'Jobs (or job-less estimates) with an estimate sent.';
 COMMENT ON COLUMN analytics.estimate_funnel.sent_value IS 'Their latest versions'' totals.';
 COMMENT ON COLUMN analytics.estimate_funnel.approved IS 'Of those, with a version approved.';
