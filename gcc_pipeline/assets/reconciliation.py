@@ -10,7 +10,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-from psycopg2 import sql
 
 from gcc_pipeline.assets.conventions import KINDS, OWNERS, tags
 from gcc_pipeline.jobnimbus import JobNimbusClient, JobNimbusResource
@@ -20,7 +19,7 @@ from gcc_pipeline.resources import AccountResource
 from gcc_pipeline.streams import STREAMS, Stream, stream_tables
 from gcc_pipeline.warehouse.copy import copy_rows
 from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
-from gcc_pipeline.warehouse.queries import query
+from gcc_pipeline.warehouse.queries import query, stream_statement
 from gcc_pipeline.warehouse.resource import WarehouseResource
 
 RECONCILED: tuple[Stream, ...] = tuple(s for s in STREAMS if s.reconciled)
@@ -35,23 +34,6 @@ class Comparison:
     stale_days: list  # days (account time zone) holding records missing here or older here
     revived: int  # marked gone before, listed again
     gone: int  # no longer listed: marked inactive
-
-
-def _compose(name: str, stream: Stream) -> sql.Composed:
-    table = stream.table
-    only_this_stream = (
-        sql.SQL("AND t.{} = {}").format(
-            sql.Identifier(table.discriminator), sql.Literal(stream.entity_type)
-        )
-        if table.discriminator
-        else sql.SQL("")
-    )
-    return sql.SQL(query(name)).format(
-        table=sql.Identifier(table.name),
-        version=sql.Identifier(table.version),
-        touched=sql.Identifier(table.touched),
-        source_filter=only_this_stream,
-    )
 
 
 def _compare(conn: Any, client: JobNimbusClient, stream: Stream, tz: str) -> Comparison:
@@ -70,14 +52,14 @@ def _compare(conn: Any, client: JobNimbusClient, stream: Stream, tz: str) -> Com
         )
         cur.execute("SELECT count(*) FROM stage_api_ids")
         (listed,) = cur.fetchone()
-        cur.execute(_compose("reconcile_stale_days", stream),
+        cur.execute(stream_statement("reconcile_stale_days", stream),
                     {"tz": tz, "entity_type": stream.entity_type})  # fmt: skip
         days = [d for (d,) in cur.fetchall()]
-        cur.execute(_compose("reconcile_revive", stream))
+        cur.execute(stream_statement("reconcile_revive", stream))
         revived = cur.rowcount
-        cur.execute(_compose("reconcile_local_count", stream))
+        cur.execute(stream_statement("reconcile_local_count", stream))
         (local_active,) = cur.fetchone()
-        cur.execute(_compose("reconcile_mark_gone", stream))
+        cur.execute(stream_statement("reconcile_mark_gone", stream))
         gone = cur.rowcount
         if local_active and gone > MAX_GONE_SHARE * local_active:
             conn.rollback()

@@ -4,8 +4,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
+
+from psycopg2 import sql
 
 from gcc_pipeline.settings import SQL_DIR
+
+if TYPE_CHECKING:
+    from gcc_pipeline.streams import Stream
 
 DASHBOARD_DIR = SQL_DIR / "dashboard"
 
@@ -14,6 +20,25 @@ DASHBOARD_DIR = SQL_DIR / "dashboard"
 def query(name: str) -> str:
     """The text of sql/load/<name>.sql (pyformat parameters, for psycopg2)."""
     return (SQL_DIR / "load" / f"{name}.sql").read_text()
+
+
+def stream_statement(name: str, stream: "Stream") -> sql.Composed:
+    """sql/load/<name>.sql on one stream's table: {table}, {version}, {touched} and
+    {source_filter} (the stream's own rows, where several streams feed one table)."""
+    table = stream.table
+    only_this_stream = (
+        sql.SQL("AND t.{} = {}").format(
+            sql.Identifier(table.discriminator), sql.Literal(stream.entity_type)
+        )
+        if table.discriminator
+        else sql.SQL("")
+    )
+    return sql.SQL(query(name)).format(
+        table=sql.Identifier(table.name),
+        version=sql.Identifier(table.version),
+        touched=sql.Identifier(table.touched),
+        source_filter=only_this_stream,
+    )
 
 
 def code_version(*names: str) -> str:

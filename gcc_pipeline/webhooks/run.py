@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg2 import sql
-
 from gcc_pipeline.streams import Stream
 from gcc_pipeline.sync.load import Named
 from gcc_pipeline.sync.plan import StreamPlan
-from gcc_pipeline.warehouse.queries import query
+from gcc_pipeline.warehouse.queries import stream_statement
 from gcc_pipeline.webhooks import storage
 
 JOBS_STREAM, STATUS_CHANGES_STREAM = "jobs", "activities"
@@ -77,20 +75,8 @@ def mark_gone(conn: Any, streams: Sequence[Stream], gone: dict[str, list[str]]) 
             ids = gone.get(stream.name)
             if not ids:
                 continue
-            table = stream.table
-            source_filter = (
-                sql.SQL("AND t.{} = {}").format(
-                    sql.Identifier(table.discriminator), sql.Literal(stream.entity_type)
-                )
-                if table.discriminator
-                else sql.SQL("")
-            )
-            statement = sql.SQL(query("webhook_mark_gone")).format(
-                table=sql.Identifier(table.name),
-                touched=sql.Identifier(table.touched),
-                source_filter=source_filter,
-            )
+            statement = stream_statement("webhook_mark_gone", stream)
             cur.execute(statement, {"ids": ids})
             if cur.rowcount:
-                changed.append(table.name)
+                changed.append(stream.table.name)
     return changed
