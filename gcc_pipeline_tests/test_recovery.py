@@ -5,6 +5,7 @@ warehouse equals a fresh load's.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,8 @@ def test_a_gcc_run_killed_mid_load_is_failed_by_the_next_which_completes_the_loa
     assert counts(killed)[1] < 6, "killed before every stream finished"
 
     after = gcc(killed, "run")
+    fresh.mkdir(parents=True)
+    shutil.copy(killed / "sandbox.json", fresh / "sandbox.json")  # the same company
     reference = gcc(fresh, "run")
 
     assert after.returncode == 0, after.stderr[-3000:]
