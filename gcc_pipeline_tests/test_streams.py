@@ -18,6 +18,7 @@ from gcc_pipeline.sandbox.records import _RENDER
 from gcc_pipeline.streams import STREAMS, all_tables, stream_tables
 from gcc_pipeline.warehouse import roles
 from gcc_pipeline.warehouse.landing import create_staging
+from gcc_pipeline.warehouse.queries import stream_statement
 
 PACKAGE = Path(streams.__file__).resolve().parent
 
@@ -121,7 +122,7 @@ def test_a_stream_table_is_reconciled_against_its_own_stream_only(db) -> None:
     assert shared and all(t.discriminator for t in shared)
     for s in STREAMS:
         if s.table in shared:
-            statement = reconciliation._compose("reconcile_local_count", s).as_string(db)
+            statement = stream_statement("reconcile_local_count", s).as_string(db)
             assert f"'{s.entity_type}'" in statement
 
 
