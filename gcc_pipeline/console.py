@@ -41,6 +41,17 @@ class CompactFormatter(logging.Formatter):
         return "\n".join([f"{stamp} {where}: {shown[0]}", *(f"    {line}" for line in shown[1:])])
 
 
+class UnevaluatedChecks(logging.Filter):
+    """Drops Dagster's warning that a step did not yield some outputs: a step leaves out the
+    checks of tables nothing changed (checks.Check.reads) and the streams a selection did not
+    ask for, on purpose; the run's event log still has the warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        meta = getattr(record, LOG_RECORD_METADATA_ATTR, None) or {}
+        message = str(meta.get("orig_message") or record.getMessage())
+        return "did not yield or return expected outputs" not in message
+
+
 @logger(
     config_schema={"log_level": Field(str, default_value="INFO", is_required=False)},
     description="One line per message at INFO and above (the UI keeps the full event log).",
@@ -50,5 +61,6 @@ def compact_console(init_context: InitLoggerContext) -> logging.Logger:
     log = logging.Logger("gcc_pipeline.runs", level=level)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(CompactFormatter())
+    handler.addFilter(UnevaluatedChecks())
     log.addHandler(handler)
     return log
