@@ -64,8 +64,10 @@ def receiver(warehouse_url: str) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
     while not server.started:
-        time.sleep(0.02)
+        assert thread.is_alive() and time.monotonic() < deadline, "the receiver did not start"
+        time.sleep(0.02)  # ok: polling uvicorn's started flag with a deadline
     try:
         yield f"http://127.0.0.1:{port}{PATH}"
     finally:
@@ -90,7 +92,7 @@ def receiver_process(warehouse_url: str, port: int, log: Path) -> subprocess.Pop
             if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
                 return process
         except requests.RequestException:
-            time.sleep(0.1)
+            time.sleep(0.1)  # ok: polling /health with a deadline
     process.kill()
     raise AssertionError("the receiver did not start: " + log.read_text())
 
