@@ -39,6 +39,7 @@ from gcc_pipeline_tests.metrics_truth import (
     ratio,
 )
 from gcc_pipeline_tests.pipeline import full_backfill, resources, sandbox
+from gcc_pipeline_tests.warehouse_state import select_rows
 
 TZ = "America/Denver"
 STAGE_KEYS = ("lead", "estimating", "sold", "production", "receivable")
@@ -51,14 +52,7 @@ class Loaded:
     truth: Truth
 
     def select(self, statement: str, params: dict | tuple = ()) -> list[dict[str, Any]]:
-        conn = psycopg2.connect(self.url)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                names = [d.name for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            conn.close()
+        return select_rows(self.url, statement, params)
 
     def rows(self, view: str, *key: str) -> dict[Any, dict[str, Any]]:
         """The view's rows as dicts, keyed by the given column(s)."""

@@ -25,6 +25,7 @@ from gcc_pipeline.warehouse.queries import dashboard_queries
 from gcc_pipeline_tests.conftest import create_database, drop_database
 from gcc_pipeline_tests.metrics_truth import UNASSIGNED, ZERO, Truth, live
 from gcc_pipeline_tests.pipeline import full_backfill, resources, sandbox
+from gcc_pipeline_tests.warehouse_state import select_rows
 
 TZ = "America/Denver"
 NEW_TABLES = ("invoices", "estimates", "tasks")
@@ -38,14 +39,7 @@ class Loaded:
     checks: dict[str, dg.AssetCheckEvaluation]
 
     def select(self, statement: str, params: dict | tuple = ()) -> list[dict[str, Any]]:
-        conn = psycopg2.connect(self.url)
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement, params)
-                names = [d.name for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            conn.close()
+        return select_rows(self.url, statement, params)
 
     @property
     def today(self) -> date:
@@ -204,32 +198,42 @@ def test_receivables_from_invoices_agree_with_the_job_roll_up_and_the_check_says
     assert check.passed and check.metadata["jobs_disagreeing"].value == 0
 
 
-def test_the_check_warns_naming_a_job_whose_invoices_disagree_with_its_roll_up(loaded) -> None:
-    (row,) = loaded.select(
-        "SELECT job_id, invoice_id FROM analytics.invoice_balances WHERE job_id IS NOT NULL"
-        " AND due > 0 ORDER BY invoice_id LIMIT 1"
-    )
+def _receivables_check_with(
+    loaded: Loaded, invoice_id: str, due_change: int, window_from: Any = None
+) -> dg.AssetCheckResult:
+    """The receivables check evaluated with one invoice's due changed (and, given window_from,
+    the invoices' window starting then), the warehouse restored afterwards."""
     (check,) = [c for c in CHECKS if c.name == "receivables_match_invoices"]
     conn = psycopg2.connect(loaded.url)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            cur.execute("SELECT covered_from FROM jobnimbus_sync_state WHERE stream = 'invoices'")
+            (covered_from,) = cur.fetchone()
 
-            def refresh() -> None:
+            def change(since: Any, due: int) -> None:
+                cur.execute("UPDATE jobnimbus_sync_state SET covered_from = %s"
+                            " WHERE stream = 'invoices'", (since,))  # fmt: skip
+                cur.execute("UPDATE invoices SET due = due + %s WHERE id = %s",
+                            (due, invoice_id))  # fmt: skip
                 for view in ("invoice_balances", "job_receivables"):
                     cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view}")
 
-            cur.execute("UPDATE invoices SET due = due + 10 WHERE id = %s", (row["invoice_id"],))
-            refresh()
+            change(window_from or covered_from, due_change)
             try:
-                result = check.evaluate(CheckInputs(cur, "test", frozenset(), 48.0, False))
+                return check.evaluate(CheckInputs(cur, "test", frozenset(), 48.0, False))
             finally:
-                cur.execute(
-                    "UPDATE invoices SET due = due - 10 WHERE id = %s", (row["invoice_id"],)
-                )
-                refresh()
+                change(covered_from, -due_change)
     finally:
         conn.close()
+
+
+def test_the_check_warns_naming_a_job_whose_invoices_disagree_with_its_roll_up(loaded) -> None:
+    (row,) = loaded.select(
+        "SELECT job_id, invoice_id FROM analytics.invoice_balances WHERE job_id IS NOT NULL"
+        " AND due > 0 ORDER BY invoice_id LIMIT 1"
+    )
+    result = _receivables_check_with(loaded, row["invoice_id"], 10)
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.metadata["jobs_disagreeing"].value == 1
     assert row["job_id"] in str(result.metadata["examples"])
@@ -242,29 +246,8 @@ def test_the_check_does_not_judge_jobs_created_before_the_invoices_window(loaded
         "SELECT b.job_id, b.invoice_id, j.date_created FROM analytics.invoice_balances b"
         " JOIN jobs j ON j.id = b.job_id WHERE b.due > 0 ORDER BY b.invoice_id LIMIT 1"
     )
-    (check,) = [c for c in CHECKS if c.name == "receivables_match_invoices"]
-    conn = psycopg2.connect(loaded.url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT covered_from FROM jobnimbus_sync_state WHERE stream = 'invoices'")
-            (covered_from,) = cur.fetchone()
-
-            def set_window(since: Any, due_change: int) -> None:
-                cur.execute("UPDATE jobnimbus_sync_state SET covered_from = %s"
-                            " WHERE stream = 'invoices'", (since,))  # fmt: skip
-                cur.execute("UPDATE invoices SET due = due + %s WHERE id = %s",
-                            (due_change, row["invoice_id"]))  # fmt: skip
-                for view in ("invoice_balances", "job_receivables"):
-                    cur.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY analytics.{view}")
-
-            set_window(row["date_created"] + timedelta(seconds=1), 10)
-            try:
-                result = check.evaluate(CheckInputs(cur, "test", frozenset(), 48.0, False))
-            finally:
-                set_window(covered_from, -10)
-    finally:
-        conn.close()
+    after_its_creation = row["date_created"] + timedelta(seconds=1)
+    result = _receivables_check_with(loaded, row["invoice_id"], 10, after_its_creation)
     assert result.passed, result.metadata
     assert result.metadata["jobs_before_window"].value >= 1
     assert row["job_id"] not in str(result.metadata["examples"])

@@ -1,6 +1,9 @@
-"""Checksums of warehouse tables without load timestamps: equal content, equal checksum."""
+"""The warehouse as tests read it: table checksums without load timestamps (equal content, equal
+checksum) and rows as dicts."""
 
 from typing import Any
+
+import psycopg2
 
 # table -> (order key, columns that record when we loaded, not what was loaded)
 TABLES = {
@@ -25,3 +28,15 @@ def table_checksums(conn: Any) -> dict[str, tuple[int, str]]:
             )
             out[table] = tuple(cur.fetchone())
     return out
+
+
+def select_rows(url: str, statement: str, params: dict | tuple = ()) -> list[dict[str, Any]]:
+    """A statement's rows as dicts by column name, on a connection of its own."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            names = [d.name for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        conn.close()
