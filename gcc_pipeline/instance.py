@@ -10,9 +10,11 @@ import functools
 import os
 import socket
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from functools import cache
 from pathlib import Path
 
+import sqlalchemy
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
@@ -30,7 +32,9 @@ from dagster._serdes import ConfigurableClassData, serialize_value
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
+from dagster_postgres.utils import retry_pg_connection_fn, retry_pg_creation_fn
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.pool import QueuePool
 
 from gcc_pipeline.settings import enable_dagster_event_batching, load_settings
@@ -102,12 +106,14 @@ class _Pooled(_FoundWithoutConfig):
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict):
         storage = super().from_config_value(inst_data, config_value)
-        # The engine dagster-postgres made has met the server already (its dialect asked for the
-        # server's version and settings, seven round trips): keep it, give it a pool.
+        # Keep the engine dagster-postgres made (its dialect asks for the server's version and
+        # settings once, seven round trips), give it a pool. The pool keeps the engine's
+        # listeners, as SQLAlchemy's own Pool.recreate does: a storage that has not met the
+        # server yet (the schedules') initializes its dialect at its first connection.
         engine = storage._engine
         engine.pool = QueuePool(
             engine.pool._creator, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
-            recycle=POOL_RECYCLE_SECONDS, dialect=engine.dialect,
+            recycle=POOL_RECYCLE_SECONDS, dialect=engine.dialect, _dispatch=engine.pool.dispatch,
         )  # fmt: skip
         storage._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         return storage
@@ -229,7 +235,27 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
 
 
 class GccScheduleStorage(_Pooled, PostgresScheduleStorage):
+    """Meets the server at its first use, not when the instance is made: `gcc run` and the run
+    workers never read schedules or sensors, and making the instance cost them 14 round trips
+    (dialect, table check, connections). Its tables are made then, as dagster-postgres makes them
+    when the instance is made."""
+
     application = "gcc-dagster-schedules"
+
+    @classmethod
+    def _kwargs(cls) -> dict:
+        return {**super()._kwargs(), "should_autocreate_tables": False}
+
+    def connect(self, run_id: str | None = None) -> ContextManager[Connection]:
+        if not self.__dict__.get("_gcc_tables_checked"):
+            self._gcc_tables_checked = True  # before: making the tables connects too
+            tables = retry_pg_connection_fn(
+                lambda: sqlalchemy.inspect(self._engine).get_table_names()
+            )
+            if "schedules" not in tables and "jobs" not in tables:
+                retry_pg_creation_fn(self._init_db)
+        return super().connect(run_id)
+
     SCHEMA_CHECKS = (
         "has_instigators_table", "_has_instigators_table",
         "_has_asset_daemon_asset_evaluations_table", "has_secondary_index_table",

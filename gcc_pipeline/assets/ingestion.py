@@ -34,6 +34,7 @@ from psycopg2 import sql
 
 from gcc_pipeline import clock
 from gcc_pipeline.assets.conventions import table_spec
+from gcc_pipeline.assets.downstream import owed
 from gcc_pipeline.checks import checks_on, evaluate
 from gcc_pipeline.jobnimbus import AuthError, JobNimbusResource, NotFoundError
 from gcc_pipeline.markdown import md_table
@@ -318,9 +319,10 @@ def _finish_webhooks(
     warehouse: WarehouseResource,
     load: Load,
     hooks: webhook_run.WebhookPlan,
-) -> None:
+) -> list[str]:
     """After the named records landed: those a deleted-record webhook named and the API no
-    longer lists marked inactive, then the range's events marked processed."""
+    longer lists marked inactive, then the range's events marked processed. Returns the tables
+    rows were marked inactive in."""
     gone = {
         name: [i for i in ids if i not in load.seen.get(name, set())]
         for name, ids in hooks.deleted.items()
@@ -341,6 +343,7 @@ def _finish_webhooks(
         + (f"; types no stream copies: {ignored}" if ignored else "")
         + (f"; {purged} events processed over {KEEP_DAYS} days ago purged" if purged else "")
     )
+    return list(changed or [])
 
 
 def _log_plans(context: AssetExecutionContext, plans: Sequence[StreamPlan]) -> None:
@@ -352,7 +355,30 @@ def _log_plans(context: AssetExecutionContext, plans: Sequence[StreamPlan]) -> N
     context.log.info(f"fetching {len(plans)} stream(s)\n" + "\n".join(lines))
 
 
-def _log_results(context: AssetExecutionContext, results: Sequence[StreamResult]) -> None:
+def _records_nothing(
+    context: AssetExecutionContext,
+    config: IngestConfig,
+    conn: Any,
+    changed: set[str],
+    account: AccountResource,
+) -> bool:
+    """Whether this run records no table: a catch-up (or webhook run) whose load changed
+    nothing, of a month already recorded, after which nothing is owed (downstream.py). Then the
+    steps after it are skipped and the run stores events only for its checks and its steps."""
+    catch_up = config.incremental or config.webhooks_through > config.webhooks_after
+    if not catch_up or changed or len(context.partition_keys) != 1:
+        return False
+    if reasons := owed(conn, account.timezone):
+        context.log.info("nothing changed, recorded all the same: " + "; ".join(reasons))
+        return False
+    latest = context.instance.get_latest_materialization_event(AssetKey(RAW_EVENTS))
+    recorded = latest.asset_materialization if latest else None
+    return bool(recorded and (recorded.partition or "") >= context.partition_key)
+
+
+def _log_results(
+    context: AssetExecutionContext, results: Sequence[StreamResult], quiet: bool
+) -> None:
     lines = []
     for r in results:
         by_id = (
@@ -367,7 +393,13 @@ def _log_results(context: AssetExecutionContext, results: Sequence[StreamResult]
         )
     total = sum(r.stats.fetched for r in results)
     requests = sum(r.requests for r in results)
-    context.log.info(f"landed {total} records in {requests} requests\n" + "\n".join(lines))
+    note = (
+        "; nothing changed and nothing is owed: no table recorded, the steps after the load "
+        "are skipped"
+        if quiet
+        else ""
+    )
+    context.log.info(f"landed {total} records in {requests} requests{note}\n" + "\n".join(lines))
 
 
 with beta_parameters():
@@ -393,6 +425,7 @@ with beta_parameters():
         selected = set(context.selected_asset_keys)
         streams = selected_streams(selected)
         landed: dict[str, StreamResult] = {}
+        gone: list[str] = []  # tables a webhook run marked rows of inactive in
         if streams:
             try:
                 hooks = _webhook_plan(context, config, streams, warehouse)
@@ -409,14 +442,17 @@ with beta_parameters():
                 )  # fmt: skip
                 for result in load.run():
                     landed[result.plan.stream.name] = result
-                _log_results(context, list(landed.values()))
                 if hooks is not None:
-                    _finish_webhooks(context, config, streams, warehouse, load, hooks)
+                    gone = _finish_webhooks(context, config, streams, warehouse, load, hooks)
             except (AuthError, NotFoundError) as exc:
                 raise Failure(str(exc), allow_retries=False) from None
+        changed = _changed(list(landed.values())) | set(gone) if streams else None
         with warehouse.connection() as conn:
             conn.autocommit = True  # counts and checks: reads, one statement each
+            quiet = streams and _records_nothing(context, config, conn, changed, account)
             if streams:
+                _log_results(context, list(landed.values()), quiet)
+            if streams and not quiet:
                 # Raw events first: a multi-asset yields its specs in dependency order. Every
                 # key the load wrote is recorded, selected or not (see _record).
                 loaded = [landed[s.name] for s in streams]
@@ -434,5 +470,5 @@ with beta_parameters():
                 CHECKS,
                 freshness_hours=account.freshness_hours,
                 landed_streams=landed,
-                changed=_changed(list(landed.values())) if streams else None,
+                changed=changed,
             )

@@ -195,7 +195,7 @@ def _load_reps(
         from_records = cur.rowcount
         if from_users or from_records:
             cur.execute(query("mark_changed"), {"tables": ["sales_reps"], "run_id": run_id})
-        cur.execute("SELECT count(*), count(*) FILTER (WHERE source = 'records') FROM sales_reps")
+        cur.execute(query("sales_reps_read"), {"run_id": run_id})
         total, records_only = cur.fetchone()
     return MaterializeResult(
         asset_key="sales_reps",

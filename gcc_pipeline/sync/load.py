@@ -28,7 +28,7 @@ from gcc_pipeline.streams import Stream
 from gcc_pipeline.sync.plan import StreamPlan, Window
 from gcc_pipeline.sync.read_ahead import read_ahead
 from gcc_pipeline.sync.state import Completed, SyncState, advance
-from gcc_pipeline.warehouse.landing import Lander, LandingStats, create_staging
+from gcc_pipeline.warehouse.landing import Lander, LandingStats
 from gcc_pipeline.warehouse.queries import query
 
 Borrow = Callable[..., contextlib.AbstractContextManager[Any]]
@@ -190,7 +190,6 @@ class Load:
     ) -> WindowResult:
         """One window on a pooled connection: borrowed for the window only, so the landers of a
         load share a few connections (a window mostly waits on the API) instead of one each."""
-        create_staging(conn)
         client = self._client()
         name = window.stream.name
         before = client.stats.get(name, {})

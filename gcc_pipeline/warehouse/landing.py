@@ -22,10 +22,13 @@ import orjson
 from gcc_pipeline.jobnimbus import records
 from gcc_pipeline.jobnimbus.records import RecordError
 from gcc_pipeline.streams import Stream
-from gcc_pipeline.warehouse.copy import copy_into, encode
+from gcc_pipeline.warehouse.copy import copy_into, encode, insert_statement
 from gcc_pipeline.warehouse.queries import query
 from gcc_pipeline.warehouse.upsert import land_chunk_statement
 
+#: Up to this much staged text a chunk is sent as an INSERT with its landing statement (one
+#: round trip); beyond it, COPY's throughput is worth its second round trip.
+SMALL_CHUNK_CHARACTERS = 256 * 1024
 STAGE_COLUMNS = (
     "entity_type", "entity_id", "payload", "payload_hash", "date_updated", "window_at", "run_id",
     "partition_key", "row", "reason", "payload_excerpt",
@@ -166,7 +169,7 @@ def create_staging(conn: Any) -> None:
 class Lander:
     """Lands one stream's records for one run; call `land` with the record stream (a window).
 
-    The connection must have its staging tables (`create_staging`, once per connection)."""
+    Its staging tables are made on the connection with its first chunk (once per connection)."""
 
     def __init__(
         self,
@@ -265,7 +268,8 @@ class Lander:
                     self.stats.referenced.setdefault(target, set()).add(row[column])
             normalized = orjson.dumps(row, default=_json_value).decode()
             lines.append(line(entity_id, text, digest, updated, window_at, normalized, None, None))
-        return _Prepared(staged=io.StringIO("".join(lines)), ids=sorted(ids))
+        text = "".join(lines)
+        return _Prepared(staged=io.StringIO(text), ids=sorted(ids), size=len(text))
 
     def _line(
         self,
@@ -298,10 +302,23 @@ class Lander:
         return encode(month)
 
     def _write(self, prepared: "_Prepared") -> None:
-        """COPY the chunk into stage_landing, then land it in one statement (land_chunk.sql)."""
-        with self.conn.cursor() as cur:
-            copy_into(cur, "stage_landing", STAGE_COLUMNS, prepared.staged)
-            cur.execute(self._statement())
+        """Stage the chunk in stage_landing, then land it in one statement (land_chunk.sql). A
+        small chunk (a catch-up's few records, a window's last page) is staged by an INSERT sent
+        with that statement, and with the staging tables on a new connection: one round trip,
+        one implicit transaction. A large one is staged by COPY."""
+        conn = self.conn
+        with conn.cursor() as cur:
+            staging = b"" if conn in _STAGED else query("staging").encode() + b"\n"
+            land = self._statement().as_string(cur).encode()
+            if prepared.size <= SMALL_CHUNK_CHARACTERS:
+                stage = insert_statement(cur, "stage_landing", STAGE_COLUMNS, prepared.staged)
+                cur.execute(staging + stage + b";\n" + land)
+            else:
+                if staging:
+                    cur.execute(staging)
+                copy_into(cur, "stage_landing", STAGE_COLUMNS, prepared.staged)
+                cur.execute(land)
+            _STAGED.add(conn)
             raw, inserted, written, _ = cur.fetchone()
             self.stats.raw_inserted += raw
             self.stats.inserted += inserted
@@ -328,3 +345,4 @@ class _Prepared:
 
     staged: io.StringIO  # stage_landing rows
     ids: list[str]  # the ids of its normalized rows
+    size: int  # characters staged
