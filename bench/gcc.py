@@ -51,8 +51,10 @@ def gcc_run(
     *args: str,
     concurrency: int | None = None,
     profile: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One `gcc run` and its figures; `direct_url` reads them without the proxy."""
+    """One `gcc run` and its figures; `direct_url` reads them without the proxy; `env`: more
+    variables for the run (JOBNIMBUS_REQUESTS_PER_MINUTE, say)."""
     twin = with_database(direct_url, database_of(direct_url) + "_dagster")
     known = set(_run_ids(twin))
     cmd = [sys.executable, "-m", "gcc_pipeline.cli", "run", *args]
@@ -62,7 +64,7 @@ def gcc_run(
         out = RESULTS / f"profile-{profile}.pyspy.txt"
         cmd = [exe, "record", "--idle", "--threads", "--subprocesses", "--rate", "100",
                "--format", "raw", "--output", str(out), "--", *cmd]  # fmt: skip
-    child = run_child(cmd, target.env(concurrency))
+    child = run_child(cmd, target.env(concurrency) | (env or {}))
     _require(child, "gcc run " + " ".join(args))
     runs = [r for r in _run_ids(twin) if r not in known]
     said = (child.stdout + child.stderr).splitlines()

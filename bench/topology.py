@@ -97,15 +97,7 @@ def start_of(standin: Standin) -> str:
 def gcc_first_load(standin: Standin, admin: str, home: Path, start: str, **env: str) -> dict:
     standin.reset()
     with scratch_database(admin, "topo") as url:
-        target = Target(standin.base_url, url, start, home)
-        if env:
-            extra = target.env() | env
-            child = run_child([sys.executable, "-m", "gcc_pipeline.cli", "run"], extra)
-            if child.returncode != 0:
-                raise RuntimeError(child.stderr[-3000:])
-            result = {"seconds": child.seconds}
-        else:
-            result = gcc_run(target, url)
+        result = gcc_run(Target(standin.base_url, url, start, home), url, env=env)
         result["api_requests"] = standin.state()["requests"]
         result["records"] = sum(n for (n,) in query(
             url, "SELECT count(*) FROM jobnimbus_raw_events"))  # fmt: skip
@@ -157,6 +149,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             out["dlt"] = dlt(standin, admin)
             log(f"loopback: dlt {out['dlt']['seconds']:.1f} s; gcc behind {args.far_ms:g} ms")
             out["gcc_far"] = gcc_behind(standin, admin, home / "far", start, args.far_ms)
+            log(f"{args.jobs:,} jobs: JOBNIMBUS_REQUESTS_PER_MINUTE=100")
+            out["rate_limited"] = gcc_first_load(
+                standin, admin, home / "rate", start, JOBNIMBUS_REQUESTS_PER_MINUTE="100"
+            )
         with Standin(args.jobs, args.history_days, latency_ms=args.latency_ms) as slow:
             log(f"api {args.latency_ms:g} ms per page: gcc run")
             out["gcc_api"] = gcc_first_load(slow, admin, home / "api", start)
@@ -167,10 +163,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             log(f"{args.small_jobs:,} jobs: round trips behind {args.near_ms:g} ms")
             out["roundtrips"] = roundtrips(small.base_url, admin, start_small, home / "rt",
                                            args.near_ms)  # fmt: skip
-            log(f"{args.small_jobs:,} jobs: JOBNIMBUS_REQUESTS_PER_MINUTE=100")
-            out["rate_limited"] = gcc_first_load(
-                small, admin, home / "rate", start_small, JOBNIMBUS_REQUESTS_PER_MINUTE="100"
-            )
     return out
 
 
@@ -215,9 +207,12 @@ def render(o: dict[str, Any]) -> str:
             f"({_ratio(delayed['seconds'], local['seconds'])}); "
             f"{delayed['proxy']['round_trips']} round trips ({parts})", target,
         ))  # fmt: skip
-    rows.append(("JOBNIMBUS_REQUESTS_PER_MINUTE=100, first load",
-                 f"{rate['seconds']:.1f} s for {rate['api_requests']} requests "
-                 f"(requests / 100 per minute = {rate_floor:.1f} s)", "within 10%"))  # fmt: skip
+    load_s = rate.get("steps", {}).get("jobnimbus", 0.0)
+    rows.append((f"JOBNIMBUS_REQUESTS_PER_MINUTE=100, first load of {o['jobs']:,} jobs",
+                 f"load step {load_s:.1f} s ({_ratio(load_s, rate_floor)}), whole run "
+                 f"{rate['seconds']:.1f} s ({_ratio(rate['seconds'], rate_floor)}), for "
+                 f"{rate['api_requests']} requests (requests / 100 per minute = "
+                 f"{rate_floor:.1f} s)", "within 10%"))  # fmt: skip
     lines = ["| measure | figure | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)

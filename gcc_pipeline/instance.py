@@ -9,10 +9,12 @@ server under GCC_HOME, started if needed), so the UI opened by hand shows the ru
 import functools
 import os
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy
 from dagster import DagsterEventType, DagsterInstance, EventLogEntry
@@ -44,6 +46,7 @@ POOL_RECYCLE_SECONDS = 600  # a connection older than this is replaced at its ne
 POOL_SIZE = 4  # connections kept: a storage call made inside another reuses one
 POOL_OVERFLOW = 10  # beyond those, for the daemon's threads; closed after use
 
+_TABLES_CHECK = threading.RLock()  # re-entrant: making the tables connects through connect()
 _PLANNED = {
     DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
     DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
@@ -140,11 +143,32 @@ def _remembered(method: Callable[..., bool]) -> Callable[..., bool]:
 
 
 class GccRunStorage(_Pooled, PostgresRunStorage):
+    """Remembers the snapshots it has read or found: a snapshot's id is the hash of its content,
+    and launching a run asks for the same job snapshot twice and for its existence twice."""
+
     application = "gcc-dagster-runs"
     SCHEMA_CHECKS = (
         "has_run_stats_index_cols", "has_bulk_actions_selector_cols", "has_backfill_id_column",
         "has_bulk_action_job_name_column", "has_backfill_tags_table",
     )  # fmt: skip
+    SNAPSHOTS_KEPT = 16
+
+    def _has_snapshot_id(self, snapshot_id: str) -> bool:
+        known = self.__dict__.setdefault("_gcc_snapshot_ids", set())
+        if snapshot_id not in known and super()._has_snapshot_id(snapshot_id):
+            known.add(snapshot_id)  # only found ones: one not stored yet is added next
+        return snapshot_id in known
+
+    def _get_snapshot(self, snapshot_id: str) -> Any:
+        kept = self.__dict__.setdefault("_gcc_snapshots", {})
+        if snapshot_id not in kept:
+            found = super()._get_snapshot(snapshot_id)
+            if found is None:
+                return None
+            if len(kept) >= self.SNAPSHOTS_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[snapshot_id] = found
+        return kept[snapshot_id]
 
 
 class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
@@ -235,26 +259,41 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
 
 
 class GccScheduleStorage(_Pooled, PostgresScheduleStorage):
-    """Meets the server at its first use, not when the instance is made: `gcc run` and the run
-    workers never read schedules or sensors, and making the instance cost them 14 round trips
-    (dialect, table check, connections). Its tables are made then, as dagster-postgres makes them
-    when the instance is made."""
+    """In a process that never reads schedules or sensors (`gcc run`, which sets
+    AT_FIRST_USE before making its instance), meets the server at its first use rather than
+    when the instance is made: making it cost 14 round trips (dialect, table check,
+    connections). Its tables are then made as dagster-postgres makes them. The webserver and
+    the daemon make it as dagster-postgres does (their threads all start by reading it)."""
 
     application = "gcc-dagster-schedules"
+    AT_FIRST_USE = False
 
     @classmethod
     def _kwargs(cls) -> dict:
-        return {**super()._kwargs(), "should_autocreate_tables": False}
+        return {**super()._kwargs(), "should_autocreate_tables": not cls.AT_FIRST_USE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gcc_tables_checked = self.should_autocreate_tables  # made, or found, already
 
     def connect(self, run_id: str | None = None) -> ContextManager[Connection]:
         if not self.__dict__.get("_gcc_tables_checked"):
-            self._gcc_tables_checked = True  # before: making the tables connects too
-            tables = retry_pg_connection_fn(
-                lambda: sqlalchemy.inspect(self._engine).get_table_names()
-            )
-            if "schedules" not in tables and "jobs" not in tables:
-                retry_pg_creation_fn(self._init_db)
+            with _TABLES_CHECK:  # the daemon's threads start together: one checks, all wait
+                if not self.__dict__.get("_gcc_tables_checked"):
+                    self._gcc_tables_checked = True  # making the tables connects too
+                    try:
+                        self._make_tables()
+                    except BaseException:
+                        self._gcc_tables_checked = False
+                        raise
         return super().connect(run_id)
+
+    def _make_tables(self) -> None:
+        """What dagster-postgres does when the instance is made (should_autocreate_tables)."""
+        engine = self._engine
+        tables = retry_pg_connection_fn(lambda: sqlalchemy.inspect(engine).get_table_names())
+        if "schedules" not in tables and "jobs" not in tables:
+            retry_pg_creation_fn(self._init_db)
 
     SCHEMA_CHECKS = (
         "has_instigators_table", "_has_instigators_table",

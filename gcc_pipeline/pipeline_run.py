@@ -21,7 +21,7 @@ from gcc_pipeline.environment import Environment
 from gcc_pipeline.failures import record_failure
 from gcc_pipeline.jobs import COMPACT_LOGS
 from gcc_pipeline.settings import PROJECT_ROOT, Settings
-from gcc_pipeline.streams import STREAMS, all_tables
+from gcc_pipeline.streams import STREAMS, all_tables, stream_tables
 from gcc_pipeline.sync.state import SyncState, read_states
 from gcc_pipeline.warehouse.pool import borrowed
 from gcc_pipeline.warehouse.queries import query
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from gcc_pipeline.jobnimbus import JobNimbusResource
 
 JOB = "sync_job"
+#: What the ingestion step records when its load changed something (or was asked to record).
+INGESTED = {"jobnimbus_raw_events", *(t.name for t in stream_tables())}
 Oldest = dict[str, tuple[bool, datetime | None]]  # stream -> (any record, its oldest date)
 
 
@@ -68,8 +70,13 @@ class Outcome:
 
 
 def instance_for(settings: Settings) -> dg.DagsterInstance:
-    """The instance `gcc dev` opens: dagster.yaml of the project, state under GCC_HOME."""
+    """The instance `gcc dev` opens: dagster.yaml of the project, state under GCC_HOME. This
+    process reads no schedules: their storage meets the server only if something reads it."""
     from dagster._core.instance.ref import InstanceRef
+
+    from gcc_pipeline.instance import GccScheduleStorage
+
+    GccScheduleStorage.AT_FIRST_USE = True
 
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
@@ -209,6 +216,10 @@ def run_sync(
         for e in result.get_asset_materialization_events()
     }
     succeeded = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    if "jobnimbus" in succeeded and not done & INGESTED:
+        # A catch-up that changed nothing records no table: the steps after it are skipped,
+        # not held back (ingestion.py, _records_nothing).
+        succeeded |= {e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"}
     wanted = {
         k.to_user_string()
         for k in job.asset_layer.selected_asset_keys
@@ -265,12 +276,15 @@ def check_lines(check: CheckOutcome) -> list[str]:
 
 
 def _counts_statement() -> sql.Composed:
-    """Rows of every table the registry knows, then the raw events and the quarantine."""
+    """Rows of every table the registry knows, then the raw events and the quarantine, and
+    whether the analytics views exist (a row `analytics`, 1): one round trip."""
     tables = [t.name for t in all_tables()] + ["jobnimbus_raw_events", "jobnimbus_quarantine"]
     return sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(t), sql.Identifier(t))
-        for t in tables
-    )
+        [sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(t), sql.Identifier(t))
+         for t in tables]
+        + [sql.SQL("SELECT 'analytics', (to_regclass('analytics.revenue_by_month') IS NOT NULL)"
+                   "::int::bigint")]
+    )  # fmt: skip
 
 
 def _money(value: Any) -> str:
@@ -291,7 +305,9 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
         conn.autocommit = True  # reads only
         with conn.cursor() as cur:
             cur.execute(_counts_statement())
-            lines += [f"  {name:<26}{count:>12,}" for name, count in cur.fetchall()]
+            counts = cur.fetchall()
+            analytics = ("analytics", 1) in counts
+            lines += [f"  {name:<26}{n:>12,}" for name, n in counts if name != "analytics"]
             passed = sum(c.passed for c in outcome.checks)
             lines += ["", f"checks: {passed} passed, {len(outcome.failed_checks)} failed", *failed]
             if outcome.not_materialized:
@@ -299,18 +315,19 @@ def summarize(env: Environment, outcome: Outcome, seconds: float) -> str:
                     "",
                     "not refreshed (blocked or failed): " + ", ".join(outcome.not_materialized),
                 ]
-            cur.execute("SELECT to_regclass('analytics.revenue_by_month') IS NOT NULL")
-            if cur.fetchone()[0]:
-                cur.execute(query("summary_revenue"))
+            if analytics:
+                cur.execute(query("summary"))
+                parts = cur.fetchall()
                 lines += ["", "revenue, last months (net payments):",
                           f"  {'month':<9}{'revenue':>16}  {'payments':>8}"]  # fmt: skip
-                lines += [f"  {m:%Y-%m}  {_money(r):>16}  {n:>8}" for m, r, n in cur.fetchall()]
-                cur.execute(query("summary_pipeline"))
+                lines += [f"  {m:<7}  {_money(r):>16}  {n:>8}"
+                          for part, m, r, n in parts if part == "revenue"]  # fmt: skip
                 lines += ["", "pipeline by stage (active jobs):",
                           f"  {'stage':<30}{'jobs':>8}  {'approved estimates':>18}"]  # fmt: skip
                 lines += [
                     f"  {_stage_label(s):<30}{n:>8,}  {_money(v):>18}"
-                    for s, _, n, v in cur.fetchall()
+                    for part, s, v, n in parts
+                    if part == "pipeline"
                 ]
     return "\n".join(lines)
 

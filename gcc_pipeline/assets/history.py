@@ -87,7 +87,7 @@ def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> Materializ
         }
         cur.execute(query("history_scope"), params)
         (in_scope,) = cur.fetchone()
-        if in_scope:  # else nothing was written since the last build: the cursors stay
+        if in_scope:  # else nothing was written since the last build
             for statement in STATEMENTS[1:4]:
                 cur.execute(query(statement))
                 counts[statement] = cur.rowcount
@@ -95,10 +95,6 @@ def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> Materializ
             cur.execute(query("derive_job_dates"), {"all": False})
             dated = cur.rowcount
             run_id = context.run.run_id
-            for name in CURSORS:
-                cur.execute(
-                    query("cursor_write"), {"name": name, "position": now, "run_id": run_id}
-                )
             changed = (["job_status_history"] if sum(counts.values()) else []) + (
                 ["jobs"] if dated else []
             )
@@ -106,6 +102,12 @@ def _build(context: AssetExecutionContext, conn, *, rebuild: bool) -> Materializ
                 cur.execute(query("mark_changed"), {"tables": changed, "run_id": run_id})
             cur.execute("SELECT count(*) FROM job_status_history")
             (total,) = cur.fetchone()
+        # The cursors move even when nothing was in scope (everything written before `now` has
+        # been read), so what an earlier run changed is known as read (assets/downstream.py).
+        moves = [cur.mogrify(query("cursor_write"), {"name": name, "position": now,
+                                                     "run_id": context.run.run_id})
+                 for name in CURSORS]  # fmt: skip
+        cur.execute(b"\n;\n".join(moves))
     context.log.info(
         f"history: {in_scope} jobs looked at, {sum(counts.values())} rows appended, "
         f"{dated} jobs' dates derived"

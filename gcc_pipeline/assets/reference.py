@@ -74,12 +74,28 @@ def _rebuild_lookup(
         json.dumps(sorted(json.dumps(r.as_tuple()) for r in rows)).encode()
     ).hexdigest()
     unmapped = [r for r in rows if r.stage is None]
-    with warehouse.connection() as conn, conn, conn.cursor() as cur:
-        cur.execute(query("fingerprint_read"), {"name": "workflow_status_lookup"})
-        if (found := cur.fetchone()) and found[0] == fingerprint:
+    with warehouse.connection() as conn:
+        conn.autocommit = True  # the usual answer is one read: no BEGIN and COMMIT around it
+        with conn.cursor() as cur:
+            cur.execute(query("fingerprint_read"), {"name": "workflow_status_lookup"})
+            found = cur.fetchone()
+        conn.autocommit = False
+        if found and found[0] == fingerprint:
             context.log.info(f"lookup: unchanged ({len(rows)} statuses, {len(unmapped)} without "
                              "a stage; same mapping file and account/settings)")  # fmt: skip
             return _lookup_result(rows, unmapped, changed=False, restaged=0)
+        return _replace_lookup(context, conn, rows, unmapped, fingerprint)
+
+
+def _replace_lookup(
+    context: AssetExecutionContext,
+    conn: Any,
+    rows: list[LookupRow],
+    unmapped: list[LookupRow],
+    fingerprint: str,
+) -> MaterializeResult:
+    """The new lookup in one transaction, restaging jobs and history when it changed."""
+    with conn, conn.cursor() as cur:
         cur.execute(query("jobs_write_lock"))
         cur.execute(query("staging"))
         copy_rows(cur, "stage_lookup", LookupRow.COLUMNS, (r.as_tuple() for r in rows))

@@ -36,6 +36,9 @@ Borrow = Callable[..., contextlib.AbstractContextManager[Any]]
 #: Windows in progress beyond the requests in flight: while these land a chunk (CPU and SQL), the
 #: other threads' requests keep every one of the `max_concurrency` request slots busy.
 LANDERS = 2
+#: Chunks written at once (each on a pooled connection): on two cores PostgreSQL is busy with
+#: this many, and a catch-up's few records need no more connections than this.
+WRITERS = LANDERS + 1
 #: Rounds of fetching referenced records: jobs a payment names, then contacts those jobs name.
 REFERENCE_ROUNDS = 3
 
@@ -127,6 +130,7 @@ class Load:
         self._local = _Worker()
         self._opened: list[Any] = []
         self._opened_lock = threading.Lock()
+        self._writers = threading.BoundedSemaphore(WRITERS)
 
         self.began = clock.now()  # reset when `run` starts: no mark may pass it
         self.named = named
@@ -182,21 +186,17 @@ class Load:
         return self._land_records(window, noted())
 
     def _land_records(self, window: Window, records: Iterator[dict[str, Any]]) -> WindowResult:
-        with self.connection(relaxed=True) as conn:
-            return self._land_on(conn, window, records)
-
-    def _land_on(
-        self, conn: Any, window: Window, records: Iterator[dict[str, Any]]
-    ) -> WindowResult:
-        """One window on a pooled connection: borrowed for the window only, so the landers of a
-        load share a few connections (a window mostly waits on the API) instead of one each."""
+        """One window, its chunks written on pooled connections borrowed for each write: the
+        landers of a load share a few connections (at most WRITERS write at once; a window
+        mostly waits on the API) instead of holding one each."""
         client = self._client()
         name = window.stream.name
         before = client.stats.get(name, {})
         started, ticks = clock.now(), time.perf_counter()
         lander = Lander(
-            conn, window.stream, run_id=self.run_id, partition_key=window.partition_key,
+            None, window.stream, run_id=self.run_id, partition_key=window.partition_key,
             chunk_size=self.chunk_size, began=self.began, months=self.months,
+            borrow=self._writer,
         )  # fmt: skip
         stats = lander.land(records)
         after = client.stats.get(name, {})
@@ -207,6 +207,11 @@ class Load:
                "retries": retries, "max_date_updated": stats.high_water, "started_at": started,
                "finished_at": clock.now(), **stats.as_metadata()}  # fmt: skip
         return WindowResult(window, stats, requests, retries, time.perf_counter() - ticks, log)
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[Any]:
+        with self._writers, self.connection(relaxed=True) as conn:
+            yield conn
 
     # ---------------------------------------------------------------- the whole load
 
@@ -275,13 +280,14 @@ class Load:
                 for target, ids in stats.referenced.items():
                     if target in results and results[target].plan.reaches_present:
                         wanted.setdefault(target, set()).update(ids - asked.get(target, set()))
+            missing = self._missing(lock_conn, {results[t].plan.stream: ids for t, ids in
+                                                 wanted.items()})  # fmt: skip
             jobs = []
             for target, ids in wanted.items():
-                missing = self._missing(lock_conn, results[target].plan.stream, ids)
                 asked.setdefault(target, set()).update(ids)
                 plan = results[target].plan
                 key = plan.windows[0].partition_key if plan.windows else ""
-                jobs += [(plan.stream, missing, key)] if missing else []
+                jobs += [(plan.stream, missing[target], key)] if missing.get(target) else []
             if not jobs:
                 return
             fresh = []
@@ -302,13 +308,28 @@ class Load:
             results[stream.name].by_id.append(landed)
 
     @staticmethod
-    def _missing(conn: Any, stream: Stream, ids: set[str]) -> list[str]:
-        if not ids:
-            return []
-        statement = sql.SQL(query("missing_ids")).format(table=sql.Identifier(stream.table.name))
+    def _missing(conn: Any, wanted: dict[Stream, set[str]]) -> dict[str, list[str]]:
+        """Of the ids each stream's rows are pointed at by, those its table lacks: one statement
+        for every stream."""
+        wanted = {stream: ids for stream, ids in wanted.items() if ids}
+        if not wanted:
+            return {}
+        statement = sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {}, id FROM ({}) m").format(
+                sql.Literal(stream.name),
+                sql.SQL(query("missing_ids")).format(
+                    table=sql.Identifier(stream.table.name), ids=sql.Placeholder(f"ids_{n}")
+                ),
+            )
+            for n, stream in enumerate(wanted)
+        )
+        params = {f"ids_{n}": sorted(ids) for n, ids in enumerate(wanted.values())}
+        found: dict[str, list[str]] = {}
         with conn.cursor() as cur:
-            cur.execute(statement, {"ids": sorted(ids)})
-            return [row[0] for row in cur.fetchall()]
+            cur.execute(statement, params)
+            for name, id_ in sorted(cur.fetchall()):
+                found.setdefault(name, []).append(id_)
+        return found
 
     def _lock_streams(self, lock_conn: Any, results: dict[str, StreamResult]) -> None:
         asked = time.perf_counter()
@@ -327,27 +348,23 @@ class Load:
             loads.append(Completed(plan.stream.name, plan.since, plan.reaches_present, plan.end,
                                    result.window_stats.high_water))  # fmt: skip
         logs = [w.log for r in results.values() for w in (*r.windows, *r.by_id)]
-        lock_conn.autocommit = False
         changed = sorted({
             r.plan.stream.table.name for r in results.values()
             if r.stats.inserted or r.stats.updated
         })  # fmt: skip
-        # The windows' log rows (and which tables changed) open the transaction in which advance
-        # writes the states.
+        # The windows' log rows (and which tables changed) open the transaction in which the
+        # states are written; the locks are released as it commits.
         with lock_conn.cursor() as cur:
-            cur.execute(query("log_ingestion"), {"rows": json.dumps(logs, default=str)})
+            first = [cur.mogrify(query("log_ingestion"), {"rows": json.dumps(logs, default=str)})]
             if changed:
-                cur.execute(query("mark_changed"), {"tables": changed, "run_id": self.run_id})
-        if self.named is None:
-            states = advance(
-                lock_conn, loads, floor=self.floor, run_id=self.run_id, began=self.began
-            )
-        else:  # records fetched by id say nothing of what else changed: no mark moves
-            lock_conn.commit()
-            states = {}
-        lock_conn.autocommit = True
-        with lock_conn.cursor() as cur:
-            cur.execute(query("ingest_unlock"), {"resources": list(results)})
+                marks = {"tables": changed, "run_id": self.run_id}
+                first.append(cur.mogrify(query("mark_changed"), marks))
+            unlock = cur.mogrify(query("ingest_unlock"), {"resources": list(results)})
+        # Records fetched by id say nothing of what else changed: no mark moves.
+        states = advance(
+            lock_conn, loads if self.named is None else [], floor=self.floor,
+            run_id=self.run_id, began=self.began, first=first, then=unlock,
+        )  # fmt: skip
         for name, result in results.items():
             result.state = states.get(name)
         return list(results.values())

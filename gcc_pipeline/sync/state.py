@@ -31,9 +31,14 @@ class SyncState:
 
 
 def read_states(conn: Any) -> dict[str, SyncState]:
-    with conn, conn.cursor() as cur:
-        cur.execute(query("sync_state_read"))
-        return {row[0]: SyncState(*row) for row in cur.fetchall()}
+    """One statement in autocommit (no BEGIN and COMMIT around it: two round trips less)."""
+    autocommit, conn.autocommit = conn.autocommit, True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query("sync_state_read"))
+            return {row[0]: SyncState(*row) for row in cur.fetchall()}
+    finally:
+        conn.autocommit = autocommit
 
 
 @dataclass(frozen=True)
@@ -67,26 +72,42 @@ def next_state(
 
 
 def advance(
-    conn: Any, loads: Sequence[Completed], *, floor: datetime, run_id: str, began: datetime
+    conn: Any,
+    loads: Sequence[Completed],
+    *,
+    floor: datetime,
+    run_id: str,
+    began: datetime,
+    first: Sequence[bytes] = (),
+    then: bytes = b"",
 ) -> dict[str, SyncState]:
     """Record the streams' completed loads in one transaction (their rows locked, so two runs
-    finishing take turns); returns the states written."""
+    finishing take turns); returns the states written. `first`: statements (already bound) the
+    transaction begins with, `then`: one run after it commits. The connection is in autocommit
+    and the transaction is spelled out, so BEGIN travels with the first statements and COMMIT
+    with `then`: three round trips in all."""
     names = [load.stream for load in loads]
-    with conn, conn.cursor() as cur:  # commits what the caller began in it too
-        if not loads:
-            return {}
-        cur.execute(query("sync_state_lock"), {"streams": names})
+    with conn.cursor() as cur:
+        lock = cur.mogrify(query("sync_state_lock"), {"streams": names})
+        cur.execute(_joined([b"BEGIN", *first, lock]))
         states = {row[0]: SyncState(*row) for row in cur.fetchall()}
         writes = [
             (load.stream, *found)
             for load in loads
             if (found := next_state(states.get(load.stream), load, floor=floor, began=began))
         ]
-        if not writes:
-            return {}
-        cur.execute(
-            query("sync_state_write"),
-            {"streams": [w[0] for w in writes], "covered_from": [w[1] for w in writes],
-             "high_water_mark": [w[2] for w in writes], "run_id": run_id},
-        )  # fmt: skip
-        return {row[0]: SyncState(*row) for row in cur.fetchall()}
+        written: dict[str, SyncState] = {}
+        if writes:
+            cur.execute(
+                query("sync_state_write"),
+                {"streams": [w[0] for w in writes], "covered_from": [w[1] for w in writes],
+                 "high_water_mark": [w[2] for w in writes], "run_id": run_id},
+            )  # fmt: skip
+            written = {row[0]: SyncState(*row) for row in cur.fetchall()}
+        cur.execute(_joined([b"COMMIT", then] if then else [b"COMMIT"]))
+    return written
+
+
+def _joined(statements: Sequence[bytes]) -> bytes:
+    """Statements as one string (a file's last line may be a comment: each ends on its own)."""
+    return b"\n;\n".join(statements)

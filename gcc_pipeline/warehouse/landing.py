@@ -5,12 +5,14 @@ whole chunks behind and a rerun converges: raw rows are deduplicated by payload 
 never let an older payload win.
 """
 
+import contextlib
 import hashlib
 import io
 import json
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -181,8 +183,12 @@ class Lander:
         chunk_size: int = 5000,
         began: datetime | None = None,
         months: Callable[[datetime | None], str] | None = None,
+        borrow: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
+        # `conn`, or `borrow`: a connection for each chunk's write only (a load's windows then
+        # share a few connections, each held while PostgreSQL works, not while the API does).
         self.conn = conn
+        self.borrow = borrow or (lambda: contextlib.nullcontext(conn))
         self.stream = stream
         self.began = began  # records dated after it are counted as future-dated
         self.run_id = run_id
@@ -202,19 +208,14 @@ class Lander:
         works, so the two overlap even on CPython. Each chunk is one COPY and one statement
         (land_chunk.sql), each its own transaction: a crash leaves whole chunks behind."""
         pending: Future[None] | None = None
-        autocommit, self.conn.autocommit = self.conn.autocommit, True
-        try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcc-landing") as writer:
-                for chunk in _chunks(stream, self.chunk_size):
-                    prepared = self._prepare(chunk)
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(self._write, prepared)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcc-landing") as writer:
+            for chunk in _chunks(stream, self.chunk_size):
+                prepared = self._prepare(chunk)
                 if pending is not None:
                     pending.result()
-        finally:
-            if not self.conn.closed:
-                self.conn.autocommit = autocommit
+                pending = writer.submit(self._write, prepared)
+            if pending is not None:
+                pending.result()
         return self.stats
 
     def _quarantine(self, reason: str) -> None:
@@ -306,7 +307,15 @@ class Lander:
         small chunk (a catch-up's few records, a window's last page) is staged by an INSERT sent
         with that statement, and with the staging tables on a new connection: one round trip,
         one implicit transaction. A large one is staged by COPY."""
-        conn = self.conn
+        with self.borrow() as conn:
+            autocommit, conn.autocommit = conn.autocommit, True  # each statement commits
+            try:
+                self._write_on(conn, prepared)
+            finally:
+                if not conn.closed:
+                    conn.autocommit = autocommit
+
+    def _write_on(self, conn: Any, prepared: "_Prepared") -> None:
         with conn.cursor() as cur:
             staging = b"" if conn in _STAGED else query("staging").encode() + b"\n"
             land = self._statement().as_string(cur).encode()
