@@ -6,6 +6,7 @@ resolves the same PostgreSQL `gcc` uses (POSTGRES_URL / DAGSTER_POSTGRES_URL, el
 server under GCC_HOME, started if needed), so the UI opened by hand shows the runs of `gcc run`.
 """
 
+import atexit
 import functools
 import os
 import socket
@@ -51,6 +52,23 @@ _PLANNED = {
     DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
     DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
 }
+#: Dagster events that report and change nothing: a run's state never waits on them.
+_NOTICES = {
+    DagsterEventType.STEP_OUTPUT,
+    DagsterEventType.STEP_INPUT,
+    DagsterEventType.HANDLED_OUTPUT,
+    DagsterEventType.LOADED_INPUT,
+    DagsterEventType.LOGS_CAPTURED,
+    DagsterEventType.RESOURCE_INIT_STARTED,
+    DagsterEventType.RESOURCE_INIT_SUCCESS,
+    DagsterEventType.ENGINE_EVENT,
+}
+
+
+def _holdable(event: EventLogEntry) -> bool:
+    """A log line or a notice: nothing a run or the UI acts on waits for it."""
+    return not event.is_dagster_event or event.dagster_event_type in _NOTICES
+
 
 # Every process that loads this instance stores a range run's per-partition events in batches.
 enable_dagster_event_batching()
@@ -172,23 +190,38 @@ class GccRunStorage(_Pooled, PostgresRunStorage):
 
 
 class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
-    """Stores a run's planned events (one per partition of each asset, hundreds for a range
-    run) in one INSERT: dagster-postgres writes that batch one event at a time, about eight
-    statements each, a round trip apiece on a hosted database. As Dagster's own batch of
-    materializations does, the asset index gets each asset's last event only."""
+    """Stores a run's events in fewer statements than dagster-postgres, one round trip apiece on
+    a hosted database:
+
+    - the planned events (one per partition of each asset, hundreds for a range run) in one
+      INSERT, where dagster-postgres writes them one at a time, about eight statements each;
+    - the events nothing reads back (log lines, "yielded output", resource and engine notices)
+      held for at most HOLD_SECONDS and written in the INSERT of the next event; a step's
+      outcome, an asset's or check's event and a run's start and end are never held, so the
+      UI and `gcc run` see every state as soon as Dagster reports it.
+
+    As Dagster's own batch of materializations does, the asset index gets each asset's last
+    event only."""
 
     application = "gcc-dagster-events"
     SCHEMA_CHECKS = ("has_table", "_has_asset_key_col_on_connection")
+    HOLD_SECONDS = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gcc_held: list[EventLogEntry] = []
+        self._gcc_held_lock = threading.RLock()  # also keeps the ids in the order of the events
+        atexit.register(self.flush_held)
 
     def store_event(self, event: EventLogEntry) -> None:
         """dagster-postgres's, without the NOTIFY it sends after every event "to support version
-        skew" (nothing listens since event watching polls), and with the asset index written in
-        autocommit: four round trips less per materialization, one per other event."""
-        with self._connect() as conn:
-            inserted = conn.execute(
-                self.prepare_insert_event(event).returning(SqlEventLogStorageTable.c.id)
-            )
-            event_id = int(inserted.scalar_one())
+        skew" (nothing listens since event watching polls), with the asset index written in
+        autocommit (four round trips less per materialization) and the held events before it."""
+        with self._gcc_held_lock:
+            if _holdable(event):
+                self._hold(event)
+                return
+            event_id = self._insert([event])[-1]
         asset_event = event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS
         if asset_event and event.dagster_event and event.dagster_event.asset_key:
             # Autocommit, not a READ COMMITTED transaction (three more round trips: BEGIN,
@@ -202,15 +235,25 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """A run's planned events in three statements, however many assets, partitions and
-        checks it plans: the events, each asset's index row (its last planned event, as
-        Dagster's own batch of materializations does) and the planned check executions."""
-        if not events or any(e.dagster_event_type not in _PLANNED for e in events):
+        checks it plans: the events, each asset's index row (its last planned event) and the
+        planned check executions. A batch of one asset's materializations (one per partition)
+        as dagster-postgres stores it, with the held events in its INSERT and its index rows
+        in autocommit."""
+        kinds = {e.dagster_event_type for e in events}
+        if events and kinds == {DagsterEventType.ASSET_MATERIALIZATION}:
+            events = [e for e in events if not e.get_dagster_event().is_asset_failed_to_materialize]
+            if events:
+                with self._gcc_held_lock:
+                    ids = self._insert(events)
+                with self.index_connection() as conn:
+                    self._store_asset_event_tags(conn, events, ids)
+                    self._store_asset_event(conn, events[-1], ids[-1])
+            return
+        if not events or not kinds <= _PLANNED:
+            self.flush_held()
             return super().store_event_batch(events)
-        with self._connect() as conn:
-            inserted = conn.execute(
-                self.prepare_insert_event_batch(events).returning(SqlEventLogStorageTable.c.id)
-            )
-            ids = [int(row[0]) for row in inserted.fetchall()]
+        with self._gcc_held_lock:
+            ids = self._insert(events)
         stored = list(zip(events, ids, strict=True))
         last_of_asset = {
             e.dagster_event.asset_key: (e, i)
@@ -238,6 +281,35 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
                 )  # fmt: skip
             if checks:
                 conn.execute(AssetCheckExecutionsTable.insert().values(checks))
+
+    def flush_held(self) -> None:
+        """Writes the held events now (their time is up, the process ends, or a read needs
+        them)."""
+        with self._gcc_held_lock:
+            if self.__dict__.get("_gcc_held"):
+                self._insert([])
+
+    def dispose(self) -> None:
+        self.flush_held()
+        super().dispose()
+
+    def _hold(self, event: EventLogEntry) -> None:
+        if not self._gcc_held:
+            timer = threading.Timer(self.HOLD_SECONDS, self.flush_held)
+            timer.daemon = True
+            timer.start()
+        self._gcc_held.append(event)
+
+    def _insert(self, events: Sequence[EventLogEntry]) -> list[int]:
+        """The held events and these in one INSERT (under the held lock): these events' ids."""
+        rows = [*self._gcc_held, *events]
+        with self._connect() as conn:
+            inserted = conn.execute(
+                self.prepare_insert_event_batch(rows).returning(SqlEventLogStorageTable.c.id)
+            )
+            ids = [int(row[0]) for row in inserted.fetchall()]
+        self._gcc_held.clear()
+        return ids[len(ids) - len(events) :]
 
     def _planned_check_rows(self, event: EventLogEntry, event_id: int) -> list[dict]:
         """The rows `_store_asset_check_evaluation_planned` inserts, one per partition."""
