@@ -23,6 +23,7 @@ from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, DagsterRun, RunsFilter
+from dagster._core.storage.event_log.base import PartitionKeyFilter
 from dagster._core.storage.event_log.schema import (
     AssetCheckExecutionsTable,
     AssetKeyTable,
@@ -52,8 +53,12 @@ _PLANNED = {
     DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
     DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
 }
-#: Dagster events that report and change nothing: a run's state never waits on them.
+#: Dagster events that report and change nothing a run or the UI acts on at once: a step's start,
+#: success or skip, its outputs, resource and engine notices (a failure is never held).
 _NOTICES = {
+    DagsterEventType.STEP_START,
+    DagsterEventType.STEP_SUCCESS,
+    DagsterEventType.STEP_SKIPPED,
     DagsterEventType.STEP_OUTPUT,
     DagsterEventType.STEP_INPUT,
     DagsterEventType.HANDLED_OUTPUT,
@@ -66,7 +71,7 @@ _NOTICES = {
 
 
 def _holdable(event: EventLogEntry) -> bool:
-    """A log line or a notice: nothing a run or the UI acts on waits for it."""
+    """A log line or a notice: nothing waits for it (the UI shows it within HOLD_SECONDS)."""
     return not event.is_dagster_event or event.dagster_event_type in _NOTICES
 
 
@@ -195,10 +200,10 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
 
     - the planned events (one per partition of each asset, hundreds for a range run) in one
       INSERT, where dagster-postgres writes them one at a time, about eight statements each;
-    - the events nothing reads back (log lines, "yielded output", resource and engine notices)
-      held for at most HOLD_SECONDS and written in the INSERT of the next event; a step's
-      outcome, an asset's or check's event and a run's start and end are never held, so the
-      UI and `gcc run` see every state as soon as Dagster reports it.
+    - the events nothing reads back (log lines, a step's start, success or skip, "yielded
+      output", resource and engine notices) held for at most HOLD_SECONDS and written in the
+      INSERT of the next event; a failure, an asset's or check's event and a run's start and
+      end are never held, so the UI and `gcc run` see each within HOLD_SECONDS.
 
     As Dagster's own batch of materializations does, the asset index gets each asset's last
     event only."""
@@ -220,6 +225,9 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
         with self._gcc_held_lock:
             if _holdable(event):
                 self._hold(event)
+                return
+            if event.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION and event.run_id:
+                self._store_check_evaluation(event)
                 return
             event_id = self._insert([event])[-1]
         asset_event = event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS
@@ -299,6 +307,51 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
             timer.daemon = True
             timer.start()
         self._gcc_held.append(event)
+
+    def _store_check_evaluation(self, event: EventLogEntry) -> None:
+        """A check's evaluation and the update of the row its planned event made, in one
+        statement: the row `_update_asset_check_evaluation` writes, one round trip less."""
+        evaluation = event.get_dagster_event().event_specific_data
+        table = AssetCheckExecutionsTable
+        stored = (
+            self.prepare_insert_event_batch([*self._gcc_held, event])
+            .returning(SqlEventLogStorageTable.c.id)
+            .cte("stored")
+        )
+        event_id = sqlalchemy.select(sqlalchemy.func.max(stored.c.id)).scalar_subquery()
+        done = (
+            AssetCheckExecutionRecordStatus.SUCCEEDED
+            if evaluation.passed
+            else AssetCheckExecutionRecordStatus.FAILED
+        )
+        target = evaluation.target_materialization_data
+        updated = (
+            table.update()
+            .where(
+                table.c.asset_key == evaluation.asset_key.to_string(),
+                table.c.check_name == evaluation.check_name,
+                table.c.run_id == event.run_id,
+                self._get_asset_check_partition_filter_clause(
+                    PartitionKeyFilter(key=evaluation.partition)
+                ),
+            )
+            .values(
+                execution_status=done.value,
+                evaluation_event=serialize_value(event),
+                evaluation_event_timestamp=self._event_insert_timestamp(event),
+                evaluation_event_storage_id=event_id,
+                materialization_event_storage_id=target.storage_id if target else None,
+                partition=evaluation.partition,
+            )
+            .returning(table.c.id)
+            .cte("updated")
+        )
+        counted = sqlalchemy.select(sqlalchemy.func.count()).select_from(updated).scalar_subquery()
+        with self._connect() as conn:
+            stored_id, rows = conn.execute(sqlalchemy.select(event_id, counted)).one()
+        self._gcc_held.clear()
+        if rows != 1:  # no planned row (Dagster's own path inserts one), or duplicates (it raises)
+            super()._update_asset_check_evaluation(event, int(stored_id))
 
     def _insert(self, events: Sequence[EventLogEntry]) -> list[int]:
         """The held events and these in one INSERT (under the held lock): these events' ids."""

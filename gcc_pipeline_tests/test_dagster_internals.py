@@ -50,12 +50,14 @@ CALLED = {
         "has_secondary_index",
         "_get_asset_entry_values",
         "_event_insert_timestamp",
+        "_get_asset_check_partition_filter_clause",
+        "_update_asset_check_evaluation",
     },
     GccScheduleStorage: {"_engine", "_init_db", "should_autocreate_tables"},
 }
 OURS = {
     "_kwargs", "_make_tables", "_planned_check_rows", "from_config_value", "config_type",
-    "flush_held", "_hold", "_insert",
+    "flush_held", "_hold", "_insert", "_store_check_evaluation",
 }  # fmt: skip
 
 
@@ -97,9 +99,8 @@ DAYS = DailyPartitionsDefinition(start_date="2026-01-01", end_date="2026-01-06")
 
 
 @asset(partitions_def=DAYS)
-def planned_daily(context: AssetExecutionContext) -> None:
+def planned_daily() -> None:
     """A partitioned asset whose range run plans one materialization per day."""
-    context.log.info("a line of the step's own")
 
 
 @asset_check(asset=planned_daily)
@@ -162,10 +163,19 @@ def test_a_range_runs_planned_events_stored_in_one_batch_leave_the_rows_dagster_
 # -- log lines and notices are held briefly and written with the next event --
 
 
+@asset
+def logged(context: AssetExecutionContext) -> None:
+    context.log.info("a line of the step's own")
+
+
+@asset_check(asset=logged)
+def logged_check() -> AssetCheckResult:
+    return AssetCheckResult(passed=False)
+
+
 def _run_events() -> list:
     with DagsterInstance.ephemeral() as instance:
-        result = materialize([planned_daily, planned_daily_check], instance=instance,
-                             partition_key="2026-01-02")  # fmt: skip
+        result = materialize([logged, logged_check], instance=instance)
         return instance.all_logs(result.run_id)
 
 
@@ -212,7 +222,9 @@ def test_a_log_line_waits_for_the_next_event_and_is_written_before_it(
 ) -> None:
     events = _run_events()
     line = next(e for e in events if not e.is_dagster_event)
-    outcome = next(e for e in events if e.dagster_event_type == DagsterEventType.STEP_SUCCESS)
+    outcome = next(
+        e for e in events if e.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION
+    )
     events_storage.store_event(line)
     assert _stored(empty_db_url) == []
     events_storage.store_event(outcome)
@@ -236,3 +248,23 @@ def test_a_held_line_is_written_when_its_time_is_up_or_the_storage_is_disposed(
         assert _stored(empty_db_url) == _described([line, line])
     finally:
         soon.dispose()
+
+
+def test_a_runs_events_stored_one_by_one_leave_the_rows_dagster_postgres_leaves(
+    two_databases: tuple[str, str],
+) -> None:
+    events = _run_events()  # a materialization and a check's evaluation among them
+    assert DagsterEventType.ASSET_CHECK_EVALUATION in {e.dagster_event_type for e in events}
+    ours_url, theirs_url = two_databases
+    for cls, url in ((GccEventLogStorage, ours_url), (PostgresEventLogStorage, theirs_url)):
+        storage = cls(postgres_url=for_sqlalchemy(url))
+        try:
+            for event in events:
+                storage.store_event(event)
+        finally:
+            storage.dispose()
+    stamps = {"id", "create_timestamp", "updated_timestamp"}
+    for table in ("event_logs", "asset_keys", "asset_check_executions", "asset_event_tags"):
+        ours = _rows(ours_url, table, stamps)
+        assert ours or table == "asset_event_tags", table
+        assert ours == _rows(theirs_url, table, stamps), table

@@ -73,6 +73,23 @@ def test_an_existing_database_only_gets_the_files_it_lacks(empty_db_url: str, tm
     assert migrate(empty_db_url).applied == [p.name for p in files[1:]]
 
 
+def test_a_failing_file_leaves_nothing_applied_and_its_error_names_it(
+    empty_db_url: str, tmp_path
+) -> None:
+    broken = tmp_path / "sql"
+    broken.mkdir()
+    for path in migration_files():
+        (broken / path.name).write_text(path.read_text())
+    (broken / "999_broken.sql").write_text("ALTER TABLE jobs ADD COLUMN ghost no_such_type;\n")
+    with pytest.raises(psycopg2.Error) as raised:
+        migrate(empty_db_url, broken)
+    assert "while applying sql/999_broken.sql" in raised.value.__notes__
+    with psycopg2.connect(empty_db_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('jobs'), to_regclass('gcc_schema_migrations')")
+        assert cur.fetchone() == (None, None)  # every file shared the transaction that failed
+    assert "999_broken.sql" not in migrate(empty_db_url).applied
+
+
 def test_money_is_numeric_14_2_times_are_timestamptz_and_payloads_jsonb(warehouse_url: str) -> None:
     with psycopg2.connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(

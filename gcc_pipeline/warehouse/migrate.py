@@ -106,29 +106,34 @@ def _with_ledger(path: Path, ledger: bytes) -> bytes:
     return path.read_bytes() + b"\n;\n" + ledger  # a last line may be a comment
 
 
-def _apply_views(cur, sql_dir: Path, done: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Recreate the view files from the first new, changed or removed one onwards."""
+Statement = tuple[str, bytes]  # (what it applies: a file's ledger name, or "views"), its text
+
+
+def _views(
+    cur, sql_dir: Path, done: dict[str, str]
+) -> tuple[list[Statement], list[str], list[str]]:
+    """What recreates the view files from the first new, changed or removed one onwards."""
     files = {f"{VIEWS_DIR}/{p.name}": p for p in view_files(sql_dir)}
     recorded = {name: sum_ for name, sum_ in done.items() if name.startswith(f"{VIEWS_DIR}/")}
     names = sorted(set(files) | set(recorded))
     stale = [n for n in names if n not in files or recorded.get(n) != checksum(files[n])]
     if not stale:
-        return [], []
+        return [], [], []
     start = names.index(stale[0])
     redo = names[start:]
-    # Dependants first (CASCADE would take them anyway), in one statement.
-    cur.execute(
-        sql.SQL("; ").join(
-            sql.SQL("DROP MATERIALIZED VIEW IF EXISTS analytics.{} CASCADE").format(
-                sql.Identifier(view_name(n))
-            )
-            for n in reversed(redo)
+    # Dependants first (CASCADE would take them anyway).
+    drops = sql.SQL("; ").join(
+        sql.SQL("DROP MATERIALIZED VIEW IF EXISTS analytics.{} CASCADE").format(
+            sql.Identifier(view_name(n))
         )
+        for n in reversed(redo)
     )
+    statements: list[Statement] = [(VIEWS_DIR, drops.as_string(cur).encode())]
     applied, dropped = [], []
     for name in redo:
         if name not in files:
-            cur.execute("DELETE FROM gcc_schema_migrations WHERE filename = %s", (name,))
+            forget = cur.mogrify("DELETE FROM gcc_schema_migrations WHERE filename = %s", (name,))
+            statements.append((name, forget))
             dropped.append(name)
             continue
         ledger = cur.mogrify(
@@ -136,17 +141,31 @@ def _apply_views(cur, sql_dir: Path, done: dict[str, str]) -> tuple[list[str], l
             "ON CONFLICT (filename) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now()",
             (name, checksum(files[name])),
         )
-        cur.execute(_with_ledger(files[name], ledger))
+        statements.append((name, _with_ledger(files[name], ledger)))
         applied.append(name)
-    return applied, dropped
+    return statements, applied, dropped
 
 
 def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
     """Bring the database to the current schema and view definitions; a second call applies
-    nothing (and costs one statement: the ledger read of `pending`)."""
+    nothing (and costs one statement: the ledger read of `pending`).
+
+    Every pending file goes to the server in one statement string, in the one transaction the
+    files always shared: a round trip for a new database's whole schema instead of one per
+    file. When it fails, nothing is left applied, and the files are applied again one at a
+    time so that the error names the file that fails."""
     if not pending(url, sql_dir):
         _verified[(url, sql_dir)] = time.monotonic()
         return MigrationResult(applied=[], already=sorted(expected(sql_dir)))
+    try:
+        result = _migrate(url, sql_dir, together=True)
+    except psycopg2.Error:
+        result = _migrate(url, sql_dir, together=False)
+    _verified[(url, sql_dir)] = time.monotonic()
+    return result
+
+
+def _migrate(url: str, sql_dir: Path, *, together: bool) -> MigrationResult:
     conn = connect(url)
     applied: list[str] = []
     already: list[str] = []
@@ -156,6 +175,7 @@ def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
             cur.execute(_LEDGER)
             cur.execute("SELECT filename, checksum FROM gcc_schema_migrations")
             done = dict(cur.fetchall())
+            statements: list[Statement] = []
             for path in migration_files(sql_dir):
                 sum_ = checksum(path)
                 if path.name in done:
@@ -170,10 +190,20 @@ def migrate(url: str, sql_dir: Path = SQL_DIR) -> MigrationResult:
                     "INSERT INTO gcc_schema_migrations (filename, checksum) VALUES (%s, %s)",
                     (path.name, sum_),
                 )
-                cur.execute(_with_ledger(path, ledger))
+                statements.append((path.name, _with_ledger(path, ledger)))
                 applied.append(path.name)
-            views_applied, views_dropped = _apply_views(cur, sql_dir, done)
+            views, views_applied, views_dropped = _views(cur, sql_dir, done)
+            statements += views
+            if together:
+                if statements:
+                    cur.execute(b"\n;\n".join(text for _, text in statements))
+            else:
+                for name, text in statements:
+                    try:
+                        cur.execute(text)
+                    except psycopg2.Error as error:
+                        error.add_note(f"while applying sql/{name}")
+                        raise
     finally:
         conn.close()
-    _verified[(url, sql_dir)] = time.monotonic()
     return MigrationResult(applied, already, tuple(views_applied), tuple(views_dropped))
