@@ -25,7 +25,7 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:  # ok: a fake clock's sleep, it only advances now
         self.sleeps.append(seconds)
         self.now += seconds
 

@@ -244,7 +244,7 @@ def test_a_held_line_is_written_when_its_time_is_up_or_the_storage_is_disposed(
         soon.store_event(line)
         deadline = time.monotonic() + 30
         while len(_stored(empty_db_url)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.05)  # ok: waits for the timer's write, bounded by the deadline
         assert _stored(empty_db_url) == _described([line, line])
     finally:
         soon.dispose()

@@ -161,7 +161,7 @@ def test_the_sandbox_models_every_stream_in_one_generator_entry_each() -> None:
 
 
 def test_the_bench_peer_copies_the_registrys_endpoints() -> None:
-    pytest.importorskip("dlt")
+    pytest.importorskip("dlt")  # ok: the dlt peer is optional (the bench extra)
     from bench.peer_dlt import registry_streams
 
     assert [

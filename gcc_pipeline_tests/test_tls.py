@@ -44,7 +44,7 @@ from gcc_pipeline_tests.test_gcc_run import gcc_env
 
 SECRET = "tls-Pa55word-7731"  # the test server trusts every login: a password it never checks
 
-pytestmark = pytest.mark.skipif(
+pytestmark = pytest.mark.skipif(  # ok: openssl makes the certificates (Debian has it)
     shutil.which("openssl") is None, reason="the openssl command makes the test certificates"
 )
 
