@@ -11,6 +11,7 @@ import functools
 import os
 import socket
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from functools import cache
@@ -68,6 +69,11 @@ _NOTICES = {
     DagsterEventType.RESOURCE_INIT_SUCCESS,
     DagsterEventType.ENGINE_EVENT,
 }
+
+
+def _flush_at_exit(storage: "weakref.ref[GccEventLogStorage]") -> None:
+    if (alive := storage()) is not None:
+        alive.flush_held()
 
 
 def _holdable(event: EventLogEntry) -> bool:
@@ -216,7 +222,7 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
         super().__init__(*args, **kwargs)
         self._gcc_held: list[EventLogEntry] = []
         self._gcc_held_lock = threading.RLock()  # also keeps the ids in the order of the events
-        atexit.register(self.flush_held)
+        atexit.register(_flush_at_exit, weakref.ref(self))  # not kept alive for it
 
     def store_event(self, event: EventLogEntry) -> None:
         """dagster-postgres's, without the NOTIFY it sends after every event "to support version
@@ -251,8 +257,7 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
         if events and kinds == {DagsterEventType.ASSET_MATERIALIZATION}:
             events = [e for e in events if not e.get_dagster_event().is_asset_failed_to_materialize]
             if events:
-                with self._gcc_held_lock:
-                    ids = self._insert(events)
+                ids = self._insert(events)
                 with self.index_connection() as conn:
                     self._store_asset_event_tags(conn, events, ids)
                     self._store_asset_event(conn, events[-1], ids[-1])
@@ -260,8 +265,7 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
         if not events or not kinds <= _PLANNED:
             self.flush_held()
             return super().store_event_batch(events)
-        with self._gcc_held_lock:
-            ids = self._insert(events)
+        ids = self._insert(events)
         stored = list(zip(events, ids, strict=True))
         last_of_asset = {
             e.dagster_event.asset_key: (e, i)
@@ -354,14 +358,15 @@ class GccEventLogStorage(_Pooled, PostgresEventLogStorage):
             super()._update_asset_check_evaluation(event, int(stored_id))
 
     def _insert(self, events: Sequence[EventLogEntry]) -> list[int]:
-        """The held events and these in one INSERT (under the held lock): these events' ids."""
-        rows = [*self._gcc_held, *events]
-        with self._connect() as conn:
-            inserted = conn.execute(
-                self.prepare_insert_event_batch(rows).returning(SqlEventLogStorageTable.c.id)
-            )
-            ids = [int(row[0]) for row in inserted.fetchall()]
-        self._gcc_held.clear()
+        """The held events and these in one INSERT: these events' ids."""
+        with self._gcc_held_lock:
+            rows = [*self._gcc_held, *events]
+            with self._connect() as conn:
+                inserted = conn.execute(
+                    self.prepare_insert_event_batch(rows).returning(SqlEventLogStorageTable.c.id)
+                )
+                ids = [int(row[0]) for row in inserted.fetchall()]
+            self._gcc_held.clear()
         return ids[len(ids) - len(events) :]
 
     def _planned_check_rows(self, event: EventLogEntry, event_id: int) -> list[dict]:
